@@ -1,0 +1,54 @@
+"""Regenerate the Python stubs in generated/ from protos/ with the pinned grpcio-tools.
+
+Usage:
+    python scripts/generate_protos.py            # write into generated/
+    python scripts/generate_protos.py --out DIR  # write into DIR (the regeneration check)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grpc_tools import protoc
+
+ROOT = Path(__file__).resolve().parent.parent
+PROTOS = ROOT / "protos"
+GENERATED = ROOT / "generated"
+
+
+def proto_files() -> list[str]:
+    return sorted(str(p.relative_to(PROTOS)) for p in PROTOS.rglob("*.proto"))
+
+
+def generate(out: Path) -> None:
+    """Run protoc once over every proto file and add the package __init__ files."""
+    out.mkdir(parents=True, exist_ok=True)
+    include = Path(protoc.__file__).parent / "_proto"
+    args = [
+        "grpc_tools.protoc",
+        f"-I{PROTOS}",
+        f"-I{include}",
+        f"--python_out={out}",
+        f"--pyi_out={out}",
+        f"--grpc_python_out={out}",
+        *proto_files(),
+    ]
+    if protoc.main(args) != 0:
+        raise SystemExit("protoc failed")
+    for package in {p.parent for p in out.rglob("*_pb2.py")}:
+        while package != out:
+            (package / "__init__.py").touch()
+            package = package.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=GENERATED)
+    generate(parser.parse_args(argv).out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""The one place where domain errors become gRPC statuses with google.rpc details."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from bookings_server.domain.errors import DomainError, ErrorKind
+
+ERROR_DOMAIN = "bookings.v1"
+
+_CODES: dict[ErrorKind, int] = {
+    ErrorKind.INVALID_ARGUMENT: code_pb2.INVALID_ARGUMENT,
+    ErrorKind.NOT_FOUND: code_pb2.NOT_FOUND,
+    ErrorKind.ALREADY_EXISTS: code_pb2.ALREADY_EXISTS,
+    ErrorKind.FAILED_PRECONDITION: code_pb2.FAILED_PRECONDITION,
+    ErrorKind.ABORTED: code_pb2.ABORTED,
+    ErrorKind.PERMISSION_DENIED: code_pb2.PERMISSION_DENIED,
+    ErrorKind.UNAUTHENTICATED: code_pb2.UNAUTHENTICATED,
+    ErrorKind.UNAVAILABLE: code_pb2.UNAVAILABLE,
+    ErrorKind.RESOURCE_EXHAUSTED: code_pb2.RESOURCE_EXHAUSTED,
+}
+
+
+def to_status_proto(error: DomainError) -> status_pb2.Status:
+    """A google.rpc.Status with an ErrorInfo and, for invalid fields, a BadRequest."""
+    info = error_details_pb2.ErrorInfo(
+        reason=error.reason, domain=ERROR_DOMAIN, metadata=dict(error.metadata)
+    )
+    details = [_pack(info)]
+    if error.violations:
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=v.field, description=v.description
+                )
+                for v in error.violations
+            ]
+        )
+        details.append(_pack(bad_request))
+    return status_pb2.Status(code=_CODES[error.kind], message=error.message, details=details)
+
+
+def to_grpc_status(error: DomainError) -> grpc.Status:
+    return rpc_status.to_status(to_status_proto(error))
+
+
+def abort_with(context: grpc.ServicerContext, error: DomainError) -> None:
+    """Abort the call with the error's status; raises, like context.abort()."""
+    context.abort_with_status(to_grpc_status(error))
+
+
+def _pack(message: error_details_pb2.ErrorInfo | error_details_pb2.BadRequest) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
