@@ -16,6 +16,9 @@ from grpc_tools import protoc
 ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
 GENERATED = ROOT / "generated"
+#: The contract as a FileDescriptorSet *with comments* (server reflection serves it, so
+#: grpcurl/buf curl `describe` show the API reference); relative to the output folder.
+DESCRIPTOR_SET = Path("bookings/v1/descriptor_set.binpb")
 
 
 def proto_files() -> list[str]:
@@ -24,7 +27,7 @@ def proto_files() -> list[str]:
 
 def generate(out: Path) -> None:
     """Run protoc once over every proto file and add the package __init__ files."""
-    out.mkdir(parents=True, exist_ok=True)
+    (out / DESCRIPTOR_SET).parent.mkdir(parents=True, exist_ok=True)
     include = Path(protoc.__file__).parent / "_proto"
     args = [
         "grpc_tools.protoc",
@@ -33,6 +36,8 @@ def generate(out: Path) -> None:
         f"--python_out={out}",
         f"--pyi_out={out}",
         f"--grpc_python_out={out}",
+        f"--descriptor_set_out={out / DESCRIPTOR_SET}",
+        "--include_source_info",
         *proto_files(),
     ]
     if protoc.main(args) != 0:

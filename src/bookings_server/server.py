@@ -2,23 +2,50 @@
 
 from __future__ import annotations
 
+import errno
+import socket
+from collections.abc import Sequence
 from concurrent import futures
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
+from bookings_server.api.auth.interceptor import AuthInterceptor
+from bookings_server.api.auth.keys import load_signing_keys
+from bookings_server.api.auth.scopes import read_scope_rules, services_named
+from bookings_server.api.decode_interceptor import DecodeErrorInterceptor
 from bookings_server.api.error_interceptor import ErrorMappingInterceptor
+from bookings_server.api.logging_interceptor import AccessLogInterceptor
+from bookings_server.api.reflection import enable_commented_reflection
 from bookings_server.api.servicers import SERVICE_NAMES, add_servicers
 from bookings_server.config import Config
+from bookings_server.store.database import Database
 
 
 class PortInUseError(RuntimeError):
     """The configured address could not be bound (another process holds it)."""
 
 
-def build_server(config: Config) -> tuple[grpc.Server, int]:
-    """Create, wire and bind the server (not started). Port 0 picks a free port."""
+def build_server(
+    config: Config,
+    *,
+    guarded_services: Sequence[ServiceDescriptor] | None = None,
+    health_servicer: health.HealthServicer | None = None,
+    database: Database | None = None,
+) -> tuple[grpc.Server, int]:
+    """Create, wire and bind the server (not started). Port 0 picks a free port.
+
+    `guarded_services` (default: the served bookings.v1 services) must declare scopes on every
+    RPC, else UndeclaredScopesError: the server refuses to start rather than leave a method open.
+    Pass `health_servicer` to keep a handle on it (lifecycle.py sets NOT_SERVING on drain).
+    `database` defaults to a new Database for `config.effective_database_url`; it must already
+    be migrated (store/bootstrap.py prepares the embedded default).
+    """
+    scope_rules = read_scope_rules(
+        services_named(SERVICE_NAMES) if guarded_services is None else guarded_services
+    )
+    auth = AuthInterceptor(load_signing_keys(config), scope_rules)
     options = [
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),
@@ -30,21 +57,50 @@ def build_server(config: Config) -> tuple[grpc.Server, int]:
     ]
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
-        interceptors=[ErrorMappingInterceptor()],
+        interceptors=[
+            AccessLogInterceptor(),
+            DecodeErrorInterceptor(),
+            auth,
+            ErrorMappingInterceptor(),
+        ],
         options=options,
     )
-    add_servicers(server)
-    health_servicer = health.HealthServicer()
+    add_servicers(server, database or Database.from_url(config.effective_database_url))
+    if health_servicer is None:
+        health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for name in ("", *SERVICE_NAMES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    reflection.enable_server_reflection(
-        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
+    enable_commented_reflection(server, (*SERVICE_NAMES, health.SERVICE_NAME))
+    return server, _bind(server, config.address)
+
+
+def _bind(server: grpc.Server, address: str) -> int:
+    """Bind `address`, or raise PortInUseError saying why it cannot be bound."""
     try:
-        port = server.add_insecure_port(config.address)
-    except RuntimeError as error:
-        raise PortInUseError(f"cannot listen on {config.address}: {error}") from error
+        port: int = server.add_insecure_port(address)
+    except RuntimeError:
+        port = 0
     if port == 0:
-        raise PortInUseError(f"cannot listen on {config.address}: address in use")
-    return server, port
+        raise PortInUseError(f"cannot listen on {address}: {_bind_problem(address)}")
+    return port
+
+
+def _bind_problem(address: str) -> str:
+    """grpcio reports every bind failure alike; probe the address to tell the user why."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, int(port)))
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return (
+                "the address is already in use (another bookings server?); "
+                "stop it or choose another --address / BOOKINGS_ADDRESS"
+            )
+        return f"{error.strerror or error}"
+    except ValueError:
+        return "not a HOST:PORT address"
+    return "grpcio could not bind it"

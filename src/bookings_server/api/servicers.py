@@ -13,6 +13,10 @@ from bookings.v1 import (
     catalog_service_pb2_grpc,
 )
 
+from bookings_server.api.availability_servicer import AvailabilityServicer
+from bookings_server.api.bookings_servicer import BookingsServicer
+from bookings_server.store.database import Database
+
 #: Full names of the services this server implements, for health and reflection.
 SERVICE_NAMES: tuple[str, ...] = (
     "bookings.v1.BookingsService",
@@ -21,12 +25,13 @@ SERVICE_NAMES: tuple[str, ...] = (
 )
 
 
-def add_servicers(server: grpc.Server) -> None:
+def add_servicers(server: grpc.Server, database: Database) -> None:
+    """Register every servicer; each one gets the shared Database."""
     bookings_service_pb2_grpc.add_BookingsServiceServicer_to_server(
-        bookings_service_pb2_grpc.BookingsServiceServicer(), server
+        BookingsServicer(database), server
     )
     availability_service_pb2_grpc.add_AvailabilityServiceServicer_to_server(
-        availability_service_pb2_grpc.AvailabilityServiceServicer(), server
+        AvailabilityServicer(database), server
     )
     catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
         catalog_service_pb2_grpc.CatalogServiceServicer(), server

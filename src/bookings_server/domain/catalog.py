@@ -148,3 +148,23 @@ class Session:
     staff_member_id: str = ""
     location: Location = field(default_factory=Location)
     recurrence_id: str = ""
+    #: True when `capacity` is the service's default_capacity (the session sets none).
+    capacity_from_service: bool = False
+    #: True when `location` is the service's location (the session sets none).
+    location_from_service: bool = False
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """What a caller gives to create or update a session.
+
+    `capacity` None takes the service's default_capacity, `location` None the service's
+    location, both also when the service changes later.
+    """
+
+    service_id: str
+    start: datetime
+    end: datetime
+    capacity: int | None = None
+    staff_member_id: str = ""
+    location: Location | None = None

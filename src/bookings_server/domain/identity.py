@@ -24,6 +24,15 @@ class Scope:
     READ_CALENDAR = "SCOPE.DC-BOOKINGS.READ-CALENDAR"
 
 
+#: Every scope, in the order SPEC section 7 lists them.
+ALL_SCOPES: tuple[str, ...] = (
+    Scope.MANAGE_BOOKINGS,
+    Scope.MANAGE_BOOKINGS_ALL,
+    Scope.READ_BOOKINGS_PUBLIC,
+    Scope.READ_CALENDAR,
+)
+
+
 class Permission:
     """Override permissions a token may carry besides its scopes."""
 

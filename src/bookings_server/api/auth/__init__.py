@@ -1,0 +1,1 @@
+"""Identity and scopes: JWT verification, per-RPC scope rules, and the auth interceptor."""

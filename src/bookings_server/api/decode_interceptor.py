@@ -1,0 +1,98 @@
+"""Server interceptor that answers undecodable request bytes with INVALID_ARGUMENT.
+
+grpcio deserializes the request before any handler runs and answers a DecodeError with
+INTERNAL ("Exception deserializing request!"), which RELIABILITY.md forbids. The deserializer
+cannot abort the call (it has no context), so the wrapped deserializer returns an
+`Undecodable` marker instead of raising, and the wrapped behaviour aborts with
+INVALID_ARGUMENT (reason MALFORMED_REQUEST) when it receives one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf.message import DecodeError
+
+from bookings_server.api.errors import abort_with
+from bookings_server.domain.errors import InvalidArgument
+
+Deserializer = Callable[[bytes], Any]
+_KINDS = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """Stands in for a request message whose bytes did not decode."""
+
+    method: str
+    problem: str
+
+
+class DecodeErrorInterceptor(grpc.ServerInterceptor):
+    """Turns request DecodeErrors into INVALID_ARGUMENT; place it before the auth interceptor."""
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        handler = continuation(handler_call_details)
+        if handler is None or handler.request_deserializer is None:
+            return handler
+        method = handler_call_details.method
+        deserializer = _tolerant(handler.request_deserializer, method)
+        for kind in _KINDS:
+            behavior = getattr(handler, kind)
+            if behavior is not None:
+                guarded = _guard(behavior, request_streaming=kind.startswith("stream_"))
+                replaced: grpc.RpcMethodHandler = handler._replace(
+                    request_deserializer=deserializer, **{kind: guarded}
+                )
+                return replaced
+        return handler
+
+
+def _tolerant(deserialize: Deserializer, method: str) -> Deserializer:
+    def deserialize_or_mark(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except DecodeError as error:
+            return Undecodable(method, str(error) or "malformed protobuf")
+
+    return deserialize_or_mark
+
+
+def _guard(behavior: Callable[..., Any], *, request_streaming: bool) -> Callable[..., Any]:
+    if request_streaming:
+
+        def streamed_requests(requests: Iterator[Any], context: grpc.ServicerContext) -> Any:
+            return behavior(_checked(requests, context), context)
+
+        return streamed_requests
+
+    def single_request(request: Any, context: grpc.ServicerContext) -> Any:
+        if isinstance(request, Undecodable):
+            _reject(request, context)
+        return behavior(request, context)
+
+    return single_request
+
+
+def _checked(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+    for request in requests:
+        if isinstance(request, Undecodable):
+            _reject(request, context)
+        yield request
+
+
+def _reject(request: Undecodable, context: grpc.ServicerContext) -> None:
+    abort_with(
+        context,
+        InvalidArgument(
+            f"the request bytes are not a valid message for {request.method}: {request.problem}",
+            reason="MALFORMED_REQUEST",
+        ),
+    )

@@ -1,0 +1,51 @@
+"""Running a started server until SIGTERM or SIGINT, then draining it.
+
+On the first signal: health turns NOT_SERVING for every service (health Watch streams see it
+at once), the server stops accepting calls, and in-flight calls get `grace_period` seconds to
+finish before they are cancelled. A second signal cancels them at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import grpc
+from grpc_health.v1 import health
+
+log = logging.getLogger("bookings.server")
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def run_until_signalled(
+    server: grpc.Server, health_servicer: health.HealthServicer, grace_period: float
+) -> None:
+    """Block until SIGTERM/SIGINT, then drain `server`. Call from the main thread."""
+    stop_requested = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if stop_requested.is_set():
+            log.warning("second signal, cancelling in-flight calls", extra={"signal": name})
+            server.stop(grace=None)
+            return
+        log.info("signal received, draining", extra={"signal": name, "grace_s": grace_period})
+        stop_requested.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
+    try:
+        stop_requested.wait()
+        drain(server, health_servicer, grace_period)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def drain(server: grpc.Server, health_servicer: health.HealthServicer, grace: float) -> None:
+    """NOT_SERVING, refuse new calls, give in-flight calls `grace` seconds, then stop."""
+    health_servicer.enter_graceful_shutdown()
+    server.stop(grace=grace).wait()
+    log.info("server stopped")

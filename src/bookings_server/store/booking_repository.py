@@ -1,0 +1,498 @@
+"""Bookings and their events, per site: rows <-> domain/booking.py Booking.
+
+Every function takes the site and touches only that site's rows. Callers run them inside
+`Database.write()` / `Database.read()`; writers lock the capacity unit (store/locks.py)
+before `taken_spots` and keep the lock until they commit.
+
+Event sequences: `append_event` takes the next number from the site's row in
+`booking_event_counters` with an UPDATE, which holds that row's lock until the transaction
+ends. A second writer of the same site waits for the first to commit before it gets the next
+number, so events commit in sequence order and a follower reading "sequence > cursor" never
+skips an event that commits later with a smaller number. Call `append_event` as the last
+statement of the transaction, so the site-wide lock is held only for the commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bookings_server.domain.availability_slots import BusyInterval
+from bookings_server.domain.booking import Actor, Booking, BookingStatus, EventType, PaymentStatus
+from bookings_server.domain.booking_events import BookingEvent
+from bookings_server.domain.booking_query import BookingQuery, PagePosition
+from bookings_server.domain.capacity import CapacityUnit, UnitKind
+from bookings_server.domain.errors import Aborted, NotFound
+from bookings_server.domain.identity import IdentityType
+from bookings_server.domain.outbox import OutboxKind, OutboxMessage
+from bookings_server.store import outbox_repository
+from bookings_server.store.booking_codec import booking_from_dict, booking_to_dict
+from bookings_server.store.models.bookings import (
+    BookingEventCounterRow,
+    BookingEventRow,
+    BookingRow,
+)
+
+BOOKING_NOT_FOUND = "BOOKING_NOT_FOUND"
+_HOLDING = (BookingStatus.CONFIRMED.value, BookingStatus.PENDING.value)
+
+
+class DuplicateRequestId(Exception):
+    """Another transaction stored a booking with this request_id first (SPEC 3.10)."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"a booking with request_id {request_id!r} exists")
+        self.request_id = request_id
+
+
+def insert_booking(
+    session: Session,
+    booking: Booking,
+    *,
+    buffer_after: timedelta = timedelta(0),
+    request_id: str = "",
+    request_hash: str = "",
+) -> None:
+    """Store a new booking (flushed now).
+
+    `buffer_after` is the service's buffer: an appointment keeps its staff member busy until
+    its end plus the buffer. A request_id already stored for the site raises
+    DuplicateRequestId; the transaction is then unusable and must be rolled back.
+    """
+    row = BookingRow(
+        site_id=booking.site_id,
+        id=booking.id,
+        request_id=request_id or None,
+        request_hash=request_hash or None,
+        created_by_type=booking.created_by.identity_type.value,
+        created_by_id=booking.created_by.identity_id,
+        created_date=booking.created_date,
+    )
+    for name, value in _column_values(booking, buffer_after).items():
+        setattr(row, name, value)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        if request_id and "request_id" in str(error.orig):
+            raise DuplicateRequestId(request_id) from error
+        raise
+
+
+def update_booking(
+    session: Session,
+    booking: Booking,
+    *,
+    expected_revision: int,
+    buffer_after: timedelta | None = None,
+) -> Booking:
+    """Write `booking` over the stored one if its revision is still `expected_revision`.
+
+    Returns the booking as stored, with revision `expected_revision + 1`. A missing booking
+    is NotFound; a changed revision is Aborted (REVISION_MISMATCH). `buffer_after` None keeps
+    the stored buffer (pass the service's buffer when the slot moves to another service).
+    """
+    stored = replace(booking, revision=expected_revision + 1)
+    row = session.scalars(
+        select(BookingRow).where(BookingRow.site_id == booking.site_id, BookingRow.id == booking.id)
+    ).one_or_none()
+    if row is None:
+        raise _not_found(booking.id)
+    if row.revision != expected_revision:
+        raise Aborted(
+            f"booking {booking.id} is at revision {row.revision}, not {expected_revision}",
+            expected_revision=str(expected_revision),
+            current_revision=str(row.revision),
+        )
+    if buffer_after is None:
+        buffer_after = row.blocked_until - row.end_date
+    result = session.execute(
+        update(BookingRow)
+        .where(
+            BookingRow.site_id == booking.site_id,
+            BookingRow.id == booking.id,
+            BookingRow.revision == expected_revision,
+        )
+        .values(**_column_values(stored, buffer_after))
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise Aborted(f"booking {booking.id} changed concurrently; re-read and retry")
+    session.expire(row)
+    return stored
+
+
+def find_booking(
+    session: Session, site_id: str, booking_id: str, *, for_update: bool = False
+) -> Booking | None:
+    """The booking, or None. `for_update` row-locks it on PostgreSQL until commit."""
+    query = select(BookingRow).where(BookingRow.site_id == site_id, BookingRow.id == booking_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.scalars(query).one_or_none()
+    return None if row is None else _to_booking(row)
+
+
+def get_booking(
+    session: Session, site_id: str, booking_id: str, *, for_update: bool = False
+) -> Booking:
+    """The booking; NotFound (BOOKING_NOT_FOUND) if it does not exist for this site."""
+    booking = find_booking(session, site_id, booking_id, for_update=for_update)
+    if booking is None:
+        raise _not_found(booking_id)
+    return booking
+
+
+def find_by_request_id(
+    session: Session, site_id: str, request_id: str
+) -> tuple[Booking, str] | None:
+    """The booking created with this request_id, and the hash of that request's body."""
+    row = session.scalars(
+        select(BookingRow).where(BookingRow.site_id == site_id, BookingRow.request_id == request_id)
+    ).one_or_none()
+    return None if row is None else (_to_booking(row), row.request_hash or "")
+
+
+def taken_spots(
+    session: Session, site_id: str, unit: CapacityUnit, *, exclude_booking_id: str = ""
+) -> int:
+    """Participants of CONFIRMED and PENDING bookings holding room in `unit`.
+
+    SESSION: bookings of the session. SCHEDULE: whole-course bookings of the schedule.
+    STAFF: the staff member's bookings whose [start, end + buffer) overlaps the unit's
+    [start, blocked_until).
+    """
+    query = select(func.coalesce(func.sum(BookingRow.participants), 0)).where(
+        BookingRow.site_id == site_id, BookingRow.status.in_(_HOLDING)
+    )
+    if unit.kind is UnitKind.SESSION:
+        query = query.where(BookingRow.session_id == unit.id)
+    elif unit.kind is UnitKind.SCHEDULE:
+        query = query.where(BookingRow.entity == "SCHEDULE", BookingRow.schedule_id == unit.id)
+    else:
+        assert unit.start is not None and unit.blocked_until is not None
+        query = query.where(
+            BookingRow.staff_member_id == unit.id,
+            BookingRow.start_date < unit.blocked_until,
+            BookingRow.blocked_until > unit.start,
+        )
+    if exclude_booking_id:
+        query = query.where(BookingRow.id != exclude_booking_id)
+    return int(session.execute(query).scalar_one())
+
+
+def _overlapping(
+    site_id: str, staff_ids: Collection[str], start: datetime, end: datetime
+) -> tuple[ColumnElement[bool], ...]:
+    return (
+        BookingRow.site_id == site_id,
+        BookingRow.status.in_(_HOLDING),
+        BookingRow.staff_member_id.in_(list(staff_ids)),
+        BookingRow.start_date < end,
+        BookingRow.blocked_until > start,
+    )
+
+
+def overlapping_bookings(
+    session: Session, site_id: str, staff_ids: Collection[str], start: datetime, end: datetime
+) -> list[Booking]:
+    """CONFIRMED/PENDING bookings of these staff members whose [start, end + buffer) overlaps
+    [start, end), ordered by start."""
+    query = (
+        select(BookingRow)
+        .where(*_overlapping(site_id, staff_ids, start, end))
+        .order_by(BookingRow.start_date)
+    )
+    return [_to_booking(row) for row in session.scalars(query)]
+
+
+def busy_intervals(
+    session: Session, site_id: str, staff_ids: Collection[str], start: datetime, end: datetime
+) -> dict[str, list[BusyInterval]]:
+    """Like overlapping_bookings, as BusyIntervals per staff member (no JSON decoding)."""
+    query = select(
+        BookingRow.staff_member_id,
+        BookingRow.start_date,
+        BookingRow.end_date,
+        BookingRow.blocked_until,
+    ).where(*_overlapping(site_id, staff_ids, start, end))
+    busy: dict[str, list[BusyInterval]] = defaultdict(list)
+    for staff_id, busy_start, busy_end, blocked_until in session.execute(query):
+        busy[staff_id].append(BusyInterval(busy_start, busy_end, blocked_until - busy_end))
+    return dict(busy)
+
+
+def taken_by_sessions(
+    session: Session, site_id: str, session_ids: Collection[str]
+) -> dict[str, int]:
+    """Participants of CONFIRMED/PENDING bookings per class session (0 if none)."""
+    query = (
+        select(BookingRow.session_id, func.sum(BookingRow.participants))
+        .where(
+            BookingRow.site_id == site_id,
+            BookingRow.status.in_(_HOLDING),
+            BookingRow.session_id.in_(list(session_ids)),
+        )
+        .group_by(BookingRow.session_id)
+    )
+    taken = {session_id: 0 for session_id in session_ids}
+    taken.update({sid: int(total) for sid, total in session.execute(query) if sid})
+    return taken
+
+
+def taken_by_schedules(
+    session: Session, site_id: str, schedule_ids: Collection[str]
+) -> dict[str, int]:
+    """Participants of CONFIRMED/PENDING whole-course bookings per schedule (0 if none)."""
+    query = (
+        select(BookingRow.schedule_id, func.sum(BookingRow.participants))
+        .where(
+            BookingRow.site_id == site_id,
+            BookingRow.status.in_(_HOLDING),
+            BookingRow.entity == "SCHEDULE",
+            BookingRow.schedule_id.in_(list(schedule_ids)),
+        )
+        .group_by(BookingRow.schedule_id)
+    )
+    taken = {schedule_id: 0 for schedule_id in schedule_ids}
+    taken.update({sid: int(total) for sid, total in session.execute(query) if sid})
+    return taken
+
+
+def waiting_by_sessions(
+    session: Session, site_id: str, session_ids: Collection[str]
+) -> dict[str, int]:
+    """Participants on the WAITING_LIST per class session (0 if none), for availability."""
+    query = (
+        select(BookingRow.session_id, func.sum(BookingRow.participants))
+        .where(
+            BookingRow.site_id == site_id,
+            BookingRow.status == BookingStatus.WAITING_LIST.value,
+            BookingRow.session_id.in_(list(session_ids)),
+        )
+        .group_by(BookingRow.session_id)
+    )
+    waiting = {session_id: 0 for session_id in session_ids}
+    waiting.update({sid: int(total) for sid, total in session.execute(query) if sid})
+    return waiting
+
+
+def waiting_by_schedules(
+    session: Session, site_id: str, schedule_ids: Collection[str]
+) -> dict[str, int]:
+    """Participants on the WAITING_LIST per course schedule (0 if none), for availability."""
+    query = (
+        select(BookingRow.schedule_id, func.sum(BookingRow.participants))
+        .where(
+            BookingRow.site_id == site_id,
+            BookingRow.status == BookingStatus.WAITING_LIST.value,
+            BookingRow.entity == "SCHEDULE",
+            BookingRow.schedule_id.in_(list(schedule_ids)),
+        )
+        .group_by(BookingRow.schedule_id)
+    )
+    waiting = {schedule_id: 0 for schedule_id in schedule_ids}
+    waiting.update({sid: int(total) for sid, total in session.execute(query) if sid})
+    return waiting
+
+
+def query_bookings(
+    session: Session, site_id: str, query: BookingQuery
+) -> tuple[list[Booking], PagePosition | None]:
+    """One page of the site's bookings and the position of its last one if more follow."""
+    order = query.order
+    key = BookingRow.start_date if order.by_start else BookingRow.created_date
+    statement = select(BookingRow).where(BookingRow.site_id == site_id)
+    found = query.filter
+    if found.statuses:
+        statement = statement.where(BookingRow.status.in_([s.value for s in found.statuses]))
+    if found.service_ids:
+        statement = statement.where(BookingRow.service_id.in_(list(found.service_ids)))
+    if found.start_from is not None:
+        statement = statement.where(BookingRow.start_date >= found.start_from)
+    if found.start_to is not None:
+        statement = statement.where(BookingRow.start_date < found.start_to)
+    if found.contact_email:
+        statement = statement.where(BookingRow.contact_email == found.contact_email.lower())
+    if query.after is not None:
+        after_key, after_id = query.after.sort_key, query.after.booking_id
+        if order.descending:
+            statement = statement.where(
+                or_(key < after_key, and_(key == after_key, BookingRow.id < after_id))
+            )
+        else:
+            statement = statement.where(
+                or_(key > after_key, and_(key == after_key, BookingRow.id > after_id))
+            )
+    ordering = (key.desc(), BookingRow.id.desc()) if order.descending else (key, BookingRow.id)
+    rows = list(session.scalars(statement.order_by(*ordering).limit(query.page_size + 1)))
+    bookings = [_to_booking(row) for row in rows[: query.page_size]]
+    if len(rows) <= query.page_size:
+        return bookings, None
+    last = rows[query.page_size - 1]
+    return bookings, PagePosition(last.start_date if order.by_start else last.created_date, last.id)
+
+
+def append_event(
+    session: Session,
+    event_type: EventType,
+    booking: Booking,
+    actor: Actor,
+    occurred_at: datetime,
+) -> BookingEvent:
+    """Record an event of `booking` (as it is after the change) and enqueue its delivery.
+
+    Must be the last write of the transaction: it holds the site's sequence lock until commit.
+    """
+    sequence = _next_sequence(session, booking.site_id)
+    event = BookingEvent(
+        id=str(uuid.uuid4()),
+        site_id=booking.site_id,
+        sequence=sequence,
+        type=event_type,
+        booking=booking,
+        actor=actor,
+        occurred_at=occurred_at,
+    )
+    snapshot = booking_to_dict(booking)
+    session.add(
+        BookingEventRow(
+            site_id=booking.site_id,
+            sequence=sequence,
+            id=event.id,
+            type=event_type.value,
+            booking_id=booking.id,
+            booking=snapshot,
+            actor_type=actor.identity_type.value,
+            actor_id=actor.identity_id,
+            occurred_at=occurred_at,
+        )
+    )
+    payload = {
+        "event_id": event.id,
+        "type": event_type.value,
+        "cursor": event.cursor,
+        "actor": {"identity_type": actor.identity_type.value, "identity_id": actor.identity_id},
+        "booking": snapshot,
+    }
+    outbox_repository.enqueue(
+        session,
+        booking.site_id,
+        OutboxMessage(OutboxKind.BOOKING_EVENT, booking.id, occurred_at, payload),
+        occurred_at,
+    )
+    session.flush()
+    return event
+
+
+def events_after(
+    session: Session, site_id: str, after_sequence: int, limit: int
+) -> list[BookingEvent]:
+    """The site's events with a sequence above `after_sequence`, in order, at most `limit`."""
+    query = (
+        select(BookingEventRow)
+        .where(BookingEventRow.site_id == site_id, BookingEventRow.sequence > after_sequence)
+        .order_by(BookingEventRow.sequence)
+        .limit(limit)
+    )
+    return [_to_event(row) for row in session.scalars(query)]
+
+
+def events_of_booking(session: Session, site_id: str, booking_id: str) -> list[BookingEvent]:
+    query = (
+        select(BookingEventRow)
+        .where(BookingEventRow.site_id == site_id, BookingEventRow.booking_id == booking_id)
+        .order_by(BookingEventRow.sequence)
+    )
+    return [_to_event(row) for row in session.scalars(query)]
+
+
+def _next_sequence(session: Session, site_id: str) -> int:
+    bump = (
+        update(BookingEventCounterRow)
+        .where(BookingEventCounterRow.site_id == site_id)
+        .values(last_sequence=BookingEventCounterRow.last_sequence + 1)
+        .returning(BookingEventCounterRow.last_sequence)
+        .execution_options(synchronize_session=False)
+    )
+    sequence = session.execute(bump).scalar_one_or_none()
+    if sequence is None:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(BookingEventCounterRow)
+            .values(site_id=site_id, last_sequence=0)
+            .on_conflict_do_nothing(index_elements=["site_id"])
+        )
+        sequence = session.execute(bump).scalar_one()
+    return int(sequence)
+
+
+def _not_found(booking_id: str) -> NotFound:
+    return NotFound(f"no booking {booking_id!r}", BOOKING_NOT_FOUND, booking_id=booking_id)
+
+
+def _column_values(booking: Booking, buffer_after: timedelta) -> dict[str, object]:
+    """Every column derived from the Booking (all but ids, request and creator columns)."""
+    assert booking.start is not None and booking.end is not None
+    slot, schedule = booking.slot, booking.schedule
+    if slot is not None:
+        entity, schedule_id = "SLOT", slot.schedule_id
+    else:
+        assert schedule is not None
+        entity, schedule_id = "SCHEDULE", schedule.schedule_id
+    return {
+        "entity": entity,
+        "service_id": booking.service_id,
+        "session_id": (slot.session_id or None) if slot is not None else None,
+        "schedule_id": schedule_id or None,
+        "staff_member_id": (slot.resource.id or None) if slot is not None else None,
+        "start_date": booking.start,
+        "end_date": booking.end,
+        "blocked_until": booking.end + buffer_after,
+        "status": booking.status.value,
+        "payment_status": booking.payment_status.value,
+        "participants": booking.participants,
+        "revision": booking.revision,
+        "double_booked": booking.double_booked,
+        "skip_availability_validation": booking.flow_control.skip_availability_validation,
+        "skip_business_confirmation": booking.flow_control.skip_business_confirmation,
+        "skip_selected_payment_option_validation": (
+            booking.flow_control.skip_selected_payment_option_validation
+        ),
+        "ignore_booking_policy": booking.flow_control.ignore_booking_policy,
+        "contact_email": booking.contact.email.lower(),
+        "updated_date": booking.updated_date,
+        "data": booking_to_dict(booking),
+    }
+
+
+def _to_booking(row: BookingRow) -> Booking:
+    return replace(
+        booking_from_dict(row.data),
+        status=BookingStatus(row.status),
+        payment_status=PaymentStatus(row.payment_status),
+        revision=row.revision,
+        double_booked=row.double_booked,
+        participants=row.participants,
+    )
+
+
+def _to_event(row: BookingEventRow) -> BookingEvent:
+    return BookingEvent(
+        id=row.id,
+        site_id=row.site_id,
+        sequence=row.sequence,
+        type=EventType(row.type),
+        booking=booking_from_dict(row.booking),
+        actor=Actor(IdentityType(row.actor_type), row.actor_id),
+        occurred_at=row.occurred_at,
+    )

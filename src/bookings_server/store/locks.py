@@ -1,0 +1,52 @@
+"""Serializing the writers of one capacity unit (RELIABILITY.md).
+
+`SELECT ... FOR UPDATE` on booking rows cannot protect an empty slot: there is no row to lock
+until the first booking exists. So each capacity unit gets a row of its own in
+`capacity_locks`, created on first use, and every writer locks it before counting.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from bookings_server.store.models.catalog import CapacityLockRow
+
+
+def session_unit(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def schedule_unit(schedule_id: str) -> str:
+    return f"schedule:{schedule_id}"
+
+
+def staff_unit(staff_member_id: str) -> str:
+    return f"staff:{staff_member_id}"
+
+
+def lock_capacity_unit(
+    session: Session, site_id: str, unit_key: str, *, lock_timeout_ms: int = 5000
+) -> None:
+    """Hold the unit's lock until the session's transaction ends.
+
+    PostgreSQL: make sure the lock row exists, then lock it (`FOR UPDATE`) waiting at most
+    `lock_timeout_ms`; a timeout surfaces as `Unavailable` from `Database.write()`.
+    SQLite: write sessions begin with `BEGIN IMMEDIATE`, which already serializes every
+    writer of the database, so there is nothing more to do.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # Before the insert: it too waits, on a lock row another writer created but not committed.
+    session.connection().exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+    session.execute(
+        pg_insert(CapacityLockRow)
+        .values(site_id=site_id, unit_key=unit_key)
+        .on_conflict_do_nothing(index_elements=["site_id", "unit_key"])
+    )
+    session.execute(
+        select(CapacityLockRow.unit_key)
+        .where(CapacityLockRow.site_id == site_id, CapacityLockRow.unit_key == unit_key)
+        .with_for_update()
+    )

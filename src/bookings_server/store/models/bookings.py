@@ -1,0 +1,119 @@
+"""Booking tables: bookings, their events with a per-site sequence, and the outbox.
+
+A booking row keeps in columns what is filtered, counted or locked on; the whole Booking
+(SPEC section 2) is in `data` as JSON (store/booking_codec.py), columns win when both exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bookings_server.store.models.base import Base
+from bookings_server.store.types import UTCDateTime
+
+#: An auto-incrementing 64-bit key; SQLite only auto-increments INTEGER PRIMARY KEY.
+AutoIncrement = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class BookingRow(Base):
+    __tablename__ = "bookings"
+
+    site_id: Mapped[str] = mapped_column(String, primary_key=True)
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    #: "SLOT" or "SCHEDULE": which booked_entity the booking has.
+    entity: Mapped[str] = mapped_column(String)
+    service_id: Mapped[str] = mapped_column(String)
+    session_id: Mapped[str | None] = mapped_column(String)
+    schedule_id: Mapped[str | None] = mapped_column(String)
+    staff_member_id: Mapped[str | None] = mapped_column(String)
+    start_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The end plus the service's buffer: until when the booking keeps its staff member busy.
+    blocked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String)
+    payment_status: Mapped[str] = mapped_column(String)
+    participants: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(BigInteger)
+    double_booked: Mapped[bool] = mapped_column(Boolean)
+    skip_availability_validation: Mapped[bool] = mapped_column(Boolean)
+    skip_business_confirmation: Mapped[bool] = mapped_column(Boolean)
+    skip_selected_payment_option_validation: Mapped[bool] = mapped_column(Boolean)
+    ignore_booking_policy: Mapped[bool] = mapped_column(Boolean)
+    request_id: Mapped[str | None] = mapped_column(String)
+    request_hash: Mapped[str | None] = mapped_column(String)
+    #: Lower-cased, for the case-insensitive contact email filter.
+    contact_email: Mapped[str] = mapped_column(String)
+    created_by_type: Mapped[str] = mapped_column(String)
+    created_by_id: Mapped[str] = mapped_column(String)
+    created_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "request_id"),
+        Index(None, "site_id", "staff_member_id", "start_date"),
+        Index(None, "site_id", "session_id"),
+        Index(None, "site_id", "schedule_id"),
+        Index(None, "site_id", "status", "start_date"),
+        Index(None, "site_id", "start_date", "id"),
+        Index(None, "site_id", "created_date", "id"),
+        Index(None, "site_id", "contact_email"),
+    )
+
+
+class BookingEventRow(Base):
+    """One event; (site_id, sequence) is the site's stream order and the cursor."""
+
+    __tablename__ = "booking_events"
+
+    site_id: Mapped[str] = mapped_column(String, primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String, unique=True)
+    type: Mapped[str] = mapped_column(String)
+    booking_id: Mapped[str] = mapped_column(String)
+    booking: Mapped[dict[str, Any]] = mapped_column(JSON)
+    actor_type: Mapped[str] = mapped_column(String)
+    actor_id: Mapped[str] = mapped_column(String)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index(None, "site_id", "booking_id"),)
+
+
+class BookingEventCounterRow(Base):
+    """The last event sequence of each site; its row lock orders the site's event commits."""
+
+    __tablename__ = "booking_event_counters"
+
+    site_id: Mapped[str] = mapped_column(String, primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxRow(Base):
+    """A durable delivery. Unsent while `sent_at` is NULL; leased while `claimed_until` is
+    in the future; `position` orders items enqueued at the same due time."""
+
+    __tablename__ = "outbox"
+
+    position: Mapped[int] = mapped_column(AutoIncrement, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String, unique=True)
+    site_id: Mapped[str] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    booking_id: Mapped[str] = mapped_column(String)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+    claim_token: Mapped[str | None] = mapped_column(String)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index(None, "sent_at", "next_attempt_at"),
+        Index(None, "site_id", "booking_id", "sent_at"),
+    )

@@ -1,0 +1,160 @@
+"""The outbox: durable deliveries written with the change that causes them.
+
+Delivery is at least once. A worker claims due items by leasing them (`claim_token`,
+`claimed_until`) in one short transaction, sends them outside any transaction, then marks each
+sent. If the worker dies between sending and marking, the lease runs out and the item is
+claimed and sent again; receivers drop duplicates by the item's id.
+
+Per booking, items are delivered in order: an item is not claimed while an earlier unsent item
+of the same booking (by due time, then enqueue order) exists, including one that is failing
+and waiting for its retry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from bookings_server.domain.outbox import OutboxItem, OutboxKind, OutboxMessage
+from bookings_server.store.models.bookings import OutboxRow
+
+#: Longest error text kept on an item.
+_MAX_ERROR_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    """An item as stored, for inspection (tests, operators)."""
+
+    id: str
+    site_id: str
+    kind: OutboxKind
+    booking_id: str
+    due_at: datetime
+    attempts: int
+    sent_at: datetime | None
+    last_error: str | None
+
+
+def enqueue(session: Session, site_id: str, message: OutboxMessage, now: datetime) -> str:
+    """Add an item to the outbox in the caller's transaction; returns its id."""
+    item_id = str(uuid.uuid4())
+    session.add(
+        OutboxRow(
+            id=item_id,
+            site_id=site_id,
+            kind=message.kind.value,
+            booking_id=message.booking_id,
+            payload=message.payload,
+            due_at=message.due_at,
+            next_attempt_at=message.due_at,
+            attempts=0,
+            created_at=now,
+        )
+    )
+    return item_id
+
+
+def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
+    """Lease up to `limit` due items (all sites) for `lease`; returns them, oldest first."""
+    earlier = aliased(OutboxRow)
+    blocked_by_earlier = exists().where(
+        earlier.site_id == OutboxRow.site_id,
+        earlier.booking_id == OutboxRow.booking_id,
+        earlier.sent_at.is_(None),
+        or_(
+            earlier.due_at < OutboxRow.due_at,
+            and_(earlier.due_at == OutboxRow.due_at, earlier.position < OutboxRow.position),
+        ),
+    )
+    candidates = (
+        select(OutboxRow)
+        .where(
+            OutboxRow.sent_at.is_(None),
+            OutboxRow.next_attempt_at <= now,
+            or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+            ~blocked_by_earlier,
+        )
+        .order_by(OutboxRow.next_attempt_at, OutboxRow.position)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=OutboxRow)
+    rows = list(session.scalars(candidates))
+    token = str(uuid.uuid4())
+    for row in rows:
+        row.claim_token = token
+        row.claimed_until = now + lease
+    session.flush()
+    return [_to_item(row) for row in rows]
+
+
+def mark_sent(session: Session, item_id: str, claim_token: str, now: datetime) -> bool:
+    """Record a delivery. False when the lease was lost (the item will be sent again)."""
+    result = session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == item_id, OutboxRow.claim_token == claim_token)
+        .values(sent_at=now, claim_token=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_failed(
+    session: Session, item_id: str, claim_token: str, error: str, retry_at: datetime
+) -> None:
+    """Release a failed item for another attempt at `retry_at`."""
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id == item_id, OutboxRow.claim_token == claim_token)
+        .values(
+            attempts=OutboxRow.attempts + 1,
+            next_attempt_at=retry_at,
+            claim_token=None,
+            claimed_until=None,
+            last_error=error[:_MAX_ERROR_LENGTH],
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def list_items(
+    session: Session, *, site_id: str | None = None, booking_id: str | None = None
+) -> list[OutboxState]:
+    """Items in enqueue order, optionally of one site and one booking."""
+    query = select(OutboxRow).order_by(OutboxRow.position)
+    if site_id is not None:
+        query = query.where(OutboxRow.site_id == site_id)
+    if booking_id is not None:
+        query = query.where(OutboxRow.booking_id == booking_id)
+    return [
+        OutboxState(
+            id=row.id,
+            site_id=row.site_id,
+            kind=OutboxKind(row.kind),
+            booking_id=row.booking_id,
+            due_at=row.due_at,
+            attempts=row.attempts,
+            sent_at=row.sent_at,
+            last_error=row.last_error,
+        )
+        for row in session.scalars(query)
+    ]
+
+
+def _to_item(row: OutboxRow) -> OutboxItem:
+    assert row.claim_token is not None
+    return OutboxItem(
+        id=row.id,
+        site_id=row.site_id,
+        kind=OutboxKind(row.kind),
+        booking_id=row.booking_id,
+        due_at=row.due_at,
+        payload=row.payload,
+        attempts=row.attempts,
+        claim_token=row.claim_token,
+    )

@@ -1,0 +1,272 @@
+"""Shared by the CreateBooking, QueryBookings and outbox tests: a small catalog written through
+the store, a BookingsService client with a token, and error assertions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import grpc
+from bookings.v1 import booking_pb2, bookings_service_pb2, bookings_service_pb2_grpc
+from google.protobuf import timestamp_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from bookings_server.domain.catalog import (
+    BookingPolicy,
+    DurationChoice,
+    OptionType,
+    PaymentOption,
+    Service,
+    ServiceOption,
+    ServiceType,
+    SessionSpec,
+    StaffMember,
+    WorkingInterval,
+)
+from bookings_server.store import catalog_repository
+from bookings_server.store.database import Database
+
+SITE = "site-a"
+
+
+def hour_from_now(hours: int) -> datetime:
+    """A whole UTC hour `hours` from now (appointment slots start on the hour)."""
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return now + timedelta(hours=hours)
+
+
+def timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+@dataclass
+class Catalog:
+    """Ids of a small catalog: a class with one session, an appointment service with one staff
+    member working around the clock (60 min slots), and a course with two sessions."""
+
+    class_service: str = ""
+    session: str = ""
+    session_start: datetime = field(default_factory=lambda: hour_from_now(72))
+    appointment_service: str = ""
+    staff: str = ""
+    course_service: str = ""
+    course_schedule: str = ""
+
+
+def service(kind: ServiceType, **overrides: Any) -> Service:
+    values: dict[str, Any] = {
+        "id": "",
+        "site_id": SITE,
+        "name": f"{kind.value.title()} service",
+        "type": kind,
+        "timezone": "UTC",
+        "schedule_id": "",
+        "default_capacity": 3,
+    }
+    if kind is ServiceType.APPOINTMENT:
+        values["duration"] = timedelta(minutes=60)
+        values["default_capacity"] = 1
+    values.update(overrides)
+    return Service(**values)
+
+
+@contextmanager
+def catalog_session(database_url: str, site_id: str = SITE) -> Iterator[Any]:
+    database = Database.from_url(database_url)
+    try:
+        with database.write() as session:
+            yield session
+    finally:
+        database.dispose()
+
+
+def add_service(database_url: str, kind: ServiceType, **overrides: Any) -> Service:
+    with catalog_session(database_url) as session:
+        return catalog_repository.create_service(session, SITE, service(kind, **overrides))
+
+
+def add_session(
+    database_url: str, service_id: str, start: datetime, capacity: int | None = None
+) -> str:
+    with catalog_session(database_url) as session:
+        spec = SessionSpec(service_id, start, start + timedelta(hours=1), capacity)
+        return catalog_repository.create_sessions(session, SITE, spec)[0].id
+
+
+def add_staff(database_url: str, blocked: Sequence[Any] = ()) -> StaffMember:
+    staff = StaffMember(
+        id="",
+        site_id=SITE,
+        name="Dana",
+        timezone="UTC",
+        schedule_id="",
+        email="dana@example.com",
+        working_hours=tuple(WorkingInterval(day, time(0), None) for day in range(7)),
+        blocked_times=tuple(blocked),
+    )
+    with catalog_session(database_url) as session:
+        return catalog_repository.create_staff_member(session, SITE, staff)
+
+
+def seed_catalog(database_url: str) -> Catalog:
+    catalog = Catalog()
+    catalog.class_service = add_service(database_url, ServiceType.CLASS).id
+    catalog.session = add_session(database_url, catalog.class_service, catalog.session_start)
+    catalog.staff = add_staff(database_url).id
+    catalog.appointment_service = add_service(
+        database_url, ServiceType.APPOINTMENT, staff_member_ids=(catalog.staff,)
+    ).id
+    course = add_service(database_url, ServiceType.COURSE, default_capacity=2)
+    catalog.course_service, catalog.course_schedule = course.id, course.schedule_id
+    add_session(database_url, course.id, hour_from_now(24 * 5))
+    add_session(database_url, course.id, hour_from_now(24 * 12))
+    return catalog
+
+
+CHOICES = (
+    ServiceOption("level", "Level", OptionType.CUSTOM, custom_choices=("beginner", "expert")),
+    ServiceOption(
+        "length", "Length", OptionType.DURATION, duration_choices=(DurationChoice(30, "Short"),)
+    ),
+)
+
+POLICY = BookingPolicy(
+    min_notice=timedelta(hours=2),
+    max_advance=timedelta(days=30),
+    max_participants_per_booking=2,
+)
+
+OFFLINE_ONLY = frozenset({PaymentOption.OFFLINE})
+
+
+# ---- requests ------------------------------------------------------------------------------
+
+
+def class_booking(session_id: str, service_id: str, participants: int = 1) -> booking_pb2.Booking:
+    booking = booking_pb2.Booking(total_participants=participants)
+    booking.booked_entity.slot.session_id = session_id
+    booking.booked_entity.slot.service_id = service_id
+    booking.contact_details.email = "Ada@Example.com"
+    booking.contact_details.first_name = "Ada"
+    booking.contact_details.phone = "+15550100"
+    return booking
+
+
+def appointment_booking(
+    service_id: str, staff_id: str, start: datetime, participants: int = 1
+) -> booking_pb2.Booking:
+    booking = booking_pb2.Booking(total_participants=participants)
+    slot = booking.booked_entity.slot
+    slot.service_id = service_id
+    slot.resource.id = staff_id
+    slot.start_date.CopyFrom(timestamp(start))
+    booking.contact_details.email = "grace@example.com"
+    return booking
+
+
+def course_booking(service_id: str, participants: int = 1) -> booking_pb2.Booking:
+    booking = booking_pb2.Booking(total_participants=participants)
+    booking.booked_entity.schedule.service_id = service_id
+    return booking
+
+
+# ---- calls and errors ------------------------------------------------------------------------
+
+
+Metadata = list[tuple[str, str]]
+
+
+@dataclass
+class Client:
+    channel: grpc.Channel
+    metadata: Metadata
+
+    @property
+    def stub(self) -> bookings_service_pb2_grpc.BookingsServiceStub:
+        return bookings_service_pb2_grpc.BookingsServiceStub(self.channel)
+
+    def create(self, booking: booking_pb2.Booking, **request: Any) -> booking_pb2.Booking:
+        response = self.stub.CreateBooking(
+            bookings_service_pb2.CreateBookingRequest(booking=booking, **request),
+            metadata=self.metadata,
+            timeout=30,
+        )
+        return response.booking
+
+    def get(self, booking_id: str) -> booking_pb2.Booking:
+        return self.stub.GetBooking(
+            bookings_service_pb2.GetBookingRequest(booking_id=booking_id),
+            metadata=self.metadata,
+            timeout=10,
+        ).booking
+
+    def query(self, **request: Any) -> bookings_service_pb2.QueryBookingsResponse:
+        return self.stub.QueryBookings(  # type: ignore[no-any-return]
+            bookings_service_pb2.QueryBookingsRequest(**request),
+            metadata=self.metadata,
+            timeout=10,
+        )
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: grpc.StatusCode
+    reason: str
+    metadata: dict[str, str]
+    fields: tuple[str, ...]
+
+
+def failure(call: Callable[[], Any]) -> Failure:
+    """Run a call that must fail; its code, ErrorInfo reason/metadata and BadRequest fields."""
+    try:
+        call()
+    except grpc.RpcError as error:
+        status = rpc_status.from_call(error)  # type: ignore[arg-type]
+        assert status is not None, f"no rich status on {error}"
+        reason, metadata, fields = "", {}, ()
+        for detail in status.details:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                assert info.domain == "bookings.v1"
+                reason, metadata = info.reason, dict(info.metadata)
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad = error_details_pb2.BadRequest()
+                detail.Unpack(bad)
+                fields = tuple(v.field for v in bad.field_violations)
+        return Failure(error.code(), reason, metadata, fields)  # type: ignore[attr-defined]
+    raise AssertionError("the call succeeded but was expected to fail")
+
+
+@dataclass
+class BookingEnv:
+    """A seeded database, a server on it, and clients with tokens of any identity."""
+
+    database_url: str
+    catalog: Catalog
+    server: Any
+    channel: grpc.Channel
+    auth_metadata: Callable[..., Metadata]
+
+    def client(self, **token: Any) -> Client:
+        """A client whose token is `auth_metadata(server, **token)` (default: an OWNER)."""
+        return Client(self.channel, self.auth_metadata(self.server, **token))
+
+    def visitor(self, **token: Any) -> Client:
+        return self.client(identity="VISITOR", **token)
+
+
+@contextmanager
+def booking_env(
+    database_url: str, start_server: Callable[..., Any], auth_metadata: Callable[..., Metadata]
+) -> Iterator[BookingEnv]:
+    catalog = seed_catalog(database_url)
+    server = start_server(database_url=database_url)
+    with grpc.insecure_channel(server.address) as channel:
+        yield BookingEnv(database_url, catalog, server, channel, auth_metadata)

@@ -1,0 +1,233 @@
+"""Catalog and bookings for lifecycle tests: the catalog is written through the real store,
+bookings are created through the real CreateBooking RPC."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import grpc
+from bookings.v1 import booking_pb2, bookings_service_pb2, bookings_service_pb2_grpc
+from google.protobuf import timestamp_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from bookings_server.domain.catalog import (
+    BookingPolicy,
+    Service,
+    ServiceType,
+    Session,
+    SessionSpec,
+    StaffMember,
+    WorkingInterval,
+)
+from bookings_server.store import catalog_repository
+from bookings_server.store.database import Database
+
+SITE = "site-a"
+Metadata = list[tuple[str, str]]
+
+CONFIRMED = booking_pb2.BOOKING_STATUS_CONFIRMED
+DECLINED = booking_pb2.BOOKING_STATUS_DECLINED
+PENDING = booking_pb2.BOOKING_STATUS_PENDING
+CANCELED = booking_pb2.BOOKING_STATUS_CANCELED
+CREATED = booking_pb2.BOOKING_STATUS_CREATED
+
+
+def next_hour(days: float = 2) -> datetime:
+    moment = datetime.now(UTC) + timedelta(days=days)
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class ClassSetup:
+    service: Service
+    session: Session
+
+
+@dataclass(frozen=True)
+class AppointmentSetup:
+    service: Service
+    staff: StaffMember
+    start: datetime
+
+
+@dataclass
+class Seeder:
+    """Writes catalog entries straight into the database the servers under test use."""
+
+    database_url: str
+    site_id: str = SITE
+    _database: Database | None = field(default=None, repr=False)
+
+    @property
+    def database(self) -> Database:
+        if self._database is None:
+            self._database = Database.from_url(self.database_url)
+        return self._database
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+
+    def class_session(
+        self,
+        *,
+        capacity: int = 5,
+        manual_approval: bool = False,
+        cancellation_window: timedelta = timedelta(0),
+        starts_in: timedelta = timedelta(days=2),
+    ) -> ClassSetup:
+        start = next_hour(starts_in.total_seconds() / 86400)
+        with self.database.write() as db:
+            service = catalog_repository.create_service(
+                db,
+                self.site_id,
+                Service(
+                    id="",
+                    site_id=self.site_id,
+                    name="Yoga",
+                    type=ServiceType.CLASS,
+                    timezone="UTC",
+                    schedule_id="",
+                    default_capacity=capacity,
+                    require_manual_approval=manual_approval,
+                    policy=BookingPolicy(cancellation_window=cancellation_window),
+                ),
+            )
+            (session,) = catalog_repository.create_sessions(
+                db,
+                self.site_id,
+                SessionSpec(service.id, start, start + timedelta(hours=1), capacity=capacity),
+            )
+        return ClassSetup(service, session)
+
+    def appointment(self, *, manual_approval: bool = False) -> AppointmentSetup:
+        with self.database.write() as db:
+            staff = catalog_repository.create_staff_member(
+                db,
+                self.site_id,
+                StaffMember(
+                    id="",
+                    site_id=self.site_id,
+                    name="Dana",
+                    timezone="UTC",
+                    schedule_id="",
+                    working_hours=tuple(WorkingInterval(day, time(0), None) for day in range(7)),
+                ),
+            )
+            service = catalog_repository.create_service(
+                db,
+                self.site_id,
+                Service(
+                    id="",
+                    site_id=self.site_id,
+                    name="Haircut",
+                    type=ServiceType.APPOINTMENT,
+                    timezone="UTC",
+                    schedule_id="",
+                    duration=timedelta(hours=1),
+                    require_manual_approval=manual_approval,
+                    staff_member_ids=(staff.id,),
+                ),
+            )
+        return AppointmentSetup(service, staff, next_hour())
+
+
+def stamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    message = timestamp_pb2.Timestamp()
+    message.FromDatetime(moment)
+    return message
+
+
+def class_booking_request(setup: ClassSetup, participants: int = 1, **flow: bool) -> Any:
+    return bookings_service_pb2.CreateBookingRequest(
+        booking=booking_pb2.Booking(
+            booked_entity=booking_pb2.BookedEntity(
+                slot=booking_pb2.BookedSlot(
+                    service_id=setup.service.id, session_id=setup.session.id
+                )
+            ),
+            total_participants=participants,
+        ),
+        flow_control_settings=bookings_service_pb2.FlowControlSettings(**flow),
+    )
+
+
+def appointment_booking_request(setup: AppointmentSetup, start: datetime | None = None) -> Any:
+    return bookings_service_pb2.CreateBookingRequest(
+        booking=booking_pb2.Booking(
+            booked_entity=booking_pb2.BookedEntity(
+                slot=booking_pb2.BookedSlot(
+                    service_id=setup.service.id,
+                    start_date=stamp(start or setup.start),
+                    resource=booking_pb2.SlotResource(id=setup.staff.id),
+                )
+            ),
+            total_participants=1,
+        )
+    )
+
+
+def stub(channel: grpc.Channel) -> bookings_service_pb2_grpc.BookingsServiceStub:
+    return bookings_service_pb2_grpc.BookingsServiceStub(channel)
+
+
+def create_bookings(
+    client: bookings_service_pb2_grpc.BookingsServiceStub,
+    request: Any,
+    count: int,
+    metadata: Metadata,
+) -> list[booking_pb2.Booking]:
+    """`count` CREATED bookings from the same request (no request_id: distinct bookings)."""
+    return [client.CreateBooking(request, metadata=metadata).booking for _ in range(count)]
+
+
+def error_reason(error: grpc.RpcError) -> str:
+    """The ErrorInfo reason of a failed call."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    assert status is not None, error
+    for detail in status.details:
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return info.reason
+    raise AssertionError(f"no ErrorInfo in {error}")
+
+
+def statuses(bookings: Sequence[booking_pb2.Booking]) -> list[int]:
+    return [booking.status for booking in bookings]
+
+
+@dataclass
+class LifecycleEnv:
+    """One server on the test's database, a seeder for its catalog, and an owner's client."""
+
+    server: Any
+    seeder: Seeder
+    channel: grpc.Channel
+    metadata: Metadata
+
+    @property
+    def client(self) -> bookings_service_pb2_grpc.BookingsServiceStub:
+        return stub(self.channel)
+
+    def create(self, request: Any) -> booking_pb2.Booking:
+        return self.client.CreateBooking(request, metadata=self.metadata).booking
+
+    def confirm_or_decline(
+        self, booking: booking_pb2.Booking, payment: int = 0, revision: int = 0
+    ) -> booking_pb2.Booking:
+        request = bookings_service_pb2.ConfirmOrDeclineBookingRequest(
+            booking_id=booking.id, payment_status=payment, revision=revision
+        )
+        return self.client.ConfirmOrDeclineBooking(request, metadata=self.metadata).booking
+
+    def get(self, booking: booking_pb2.Booking) -> booking_pb2.Booking:
+        request = bookings_service_pb2.GetBookingRequest(booking_id=booking.id)
+        return self.client.GetBooking(request, metadata=self.metadata).booking
+
+    def close(self) -> None:
+        self.channel.close()
+        self.seeder.close()

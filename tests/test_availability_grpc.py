@@ -1,0 +1,265 @@
+"""QueryAvailability over gRPC, on SQLite and PostgreSQL: what it offers, CreateBooking takes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import grpc
+import pytest
+from availability_builders import local
+from booking_helpers import failure
+from bookings.v1 import (
+    availability_service_pb2,
+    availability_service_pb2_grpc,
+    booking_pb2,
+    bookings_service_pb2,
+    bookings_service_pb2_grpc,
+)
+from google.protobuf import timestamp_pb2
+
+from bookings_server.domain.catalog import (
+    Service,
+    ServiceType,
+    SessionSpec,
+    StaffMember,
+    WorkingInterval,
+)
+from bookings_server.store import catalog_repository
+from bookings_server.store.database import Database
+
+SITE = "site-a"
+ZONE = "America/New_York"
+#: The week of New York's 2027 spring-forward day (Sunday 2027-03-14).
+WEEK_START = local(ZONE, 2027, 3, 11)
+WEEK_END = local(ZONE, 2027, 3, 18)
+
+
+@dataclass
+class Seeded:
+    appointment: str
+    staff: str
+    yoga: str
+    yoga_session: str
+
+
+def seed(database_url: str) -> Seeded:
+    """A New York staff member working 00:00-04:00 every day (60-minute appointments with a
+    15-minute buffer) and a yoga class of 2 on the spring-forward Sunday."""
+    database = Database.from_url(database_url)
+    try:
+        with database.write() as db:
+            staff = catalog_repository.create_staff_member(
+                db,
+                SITE,
+                StaffMember(
+                    id="",
+                    site_id=SITE,
+                    name="Dana",
+                    timezone=ZONE,
+                    schedule_id="",
+                    email="dana@example.com",
+                    working_hours=tuple(WorkingInterval(d, time(0), time(4)) for d in range(7)),
+                ),
+            )
+            appointment = catalog_repository.create_service(
+                db, SITE, service(ServiceType.APPOINTMENT, staff_member_ids=(staff.id,))
+            )
+            yoga = catalog_repository.create_service(
+                db, SITE, service(ServiceType.CLASS, default_capacity=2)
+            )
+            start = local(ZONE, 2027, 3, 14, 9)
+            [session] = catalog_repository.create_sessions(
+                db, SITE, SessionSpec(yoga.id, start, start + timedelta(hours=1))
+            )
+    finally:
+        database.dispose()
+    return Seeded(appointment.id, staff.id, yoga.id, session.id)
+
+
+def service(kind: ServiceType, **fields: Any) -> Service:
+    values: dict[str, Any] = {
+        "id": "",
+        "site_id": SITE,
+        "name": kind.value.title(),
+        "type": kind,
+        "timezone": ZONE,
+        "schedule_id": "",
+    }
+    if kind is ServiceType.APPOINTMENT:
+        values |= {"duration": timedelta(minutes=60), "buffer_after": timedelta(minutes=15)}
+    return Service(**(values | fields))
+
+
+Metadata = list[tuple[str, str]]
+
+
+@dataclass
+class Env:
+    seeded: Seeded
+    channel: grpc.Channel
+    metadata: Metadata
+    token: Callable[..., Metadata] = field(default=lambda **_: [])
+
+    def query(
+        self, *service_ids: str, **fields: Any
+    ) -> availability_service_pb2.QueryAvailabilityResponse:
+        fields.setdefault("start_date", stamp(WEEK_START))
+        fields.setdefault("end_date", stamp(WEEK_END))
+        request = availability_service_pb2.QueryAvailabilityRequest(
+            service_id=service_ids, **fields
+        )
+        stub = availability_service_pb2_grpc.AvailabilityServiceStub(self.channel)
+        return stub.QueryAvailability(request, metadata=self.metadata, timeout=30)
+
+    def create(self, slot: booking_pb2.BookedSlot, **booking: Any) -> booking_pb2.Booking:
+        request = bookings_service_pb2.CreateBookingRequest(
+            booking=booking_pb2.Booking(total_participants=1, **booking)
+        )
+        request.booking.booked_entity.slot.CopyFrom(slot)
+        stub = bookings_service_pb2_grpc.BookingsServiceStub(self.channel)
+        return stub.CreateBooking(request, metadata=self.metadata, timeout=30).booking
+
+
+def stamp(moment: datetime) -> timestamp_pb2.Timestamp:
+    value = timestamp_pb2.Timestamp()
+    value.FromDatetime(moment)
+    return value
+
+
+@pytest.fixture
+def env(database_url, start_server, auth_metadata) -> Iterator[Env]:  # type: ignore[no-untyped-def]
+    seeded = seed(database_url)
+    server = start_server(database_url=database_url)
+    with grpc.insecure_channel(server.address) as channel:
+        yield Env(
+            seeded,
+            channel,
+            auth_metadata(server, site_id=SITE),
+            lambda **token: auth_metadata(server, **token),
+        )
+
+
+def starts(response: availability_service_pb2.QueryAvailabilityResponse, day: date) -> list[str]:
+    return [
+        entry.local_start_date[11:16]
+        for entry in response.availability_entries
+        if entry.local_start_date.startswith(day.isoformat())
+    ]
+
+
+def test_appointment_slots_follow_the_dst_rules_in_the_staff_zone(env: Env) -> None:
+    response = env.query(env.seeded.appointment)
+    assert response.timezone == ZONE
+    assert starts(response, date(2027, 3, 13)) == ["00:00", "01:15", "02:30"]
+    # 02:30 does not exist on the spring-forward day: it becomes 03:30 EDT, too late to fit.
+    assert starts(response, date(2027, 3, 14)) == ["00:00", "01:15"]
+    first = response.availability_entries[0]
+    assert first.bookable and (first.total_spots, first.open_spots) == (1, 1)
+    assert first.slot.resource.id == env.seeded.staff and first.slot.resource.name == "Dana"
+    assert first.slot.timezone == ZONE
+    assert first.slot.end_date.ToSeconds() - first.slot.start_date.ToSeconds() == 3600
+
+
+def test_a_bookable_slot_is_accepted_by_create_booking_as_is(env: Env) -> None:
+    entries = env.query(env.seeded.appointment, env.seeded.yoga).availability_entries
+    appointment = next(e for e in entries if not e.slot.session_id)
+    yoga = next(e for e in entries if e.slot.session_id)
+
+    for entry in (appointment, yoga):
+        booking = env.create(entry.slot)
+        assert booking.status == booking_pb2.BOOKING_STATUS_CREATED
+        assert booking.booked_entity.slot.start_date == entry.slot.start_date
+        assert booking.booked_entity.slot.end_date == entry.slot.end_date
+
+
+def test_a_confirmed_booking_takes_its_slot_out_of_the_next_answer(env: Env) -> None:
+    before = env.query(env.seeded.appointment).availability_entries
+    taken = before[3].slot
+
+    env.create(taken)  # CREATED: blocks nothing
+    assert len(env.query(env.seeded.appointment).availability_entries) == len(before)
+
+    env.create(taken, status=booking_pb2.BOOKING_STATUS_CONFIRMED)
+    after = env.query(env.seeded.appointment).availability_entries
+    assert [e.slot for e in after] == [e.slot for e in before if e.slot != taken]
+
+
+def test_a_class_shows_its_taken_spots_and_is_unbookable_when_full(env: Env) -> None:
+    [session] = env.query(env.seeded.yoga).availability_entries
+    assert (session.total_spots, session.open_spots, session.bookable) == (2, 2, True)
+
+    env.create(session.slot, status=booking_pb2.BOOKING_STATUS_CONFIRMED)
+    [session] = env.query(env.seeded.yoga).availability_entries
+    assert (session.open_spots, session.bookable) == (1, True)
+
+    env.create(session.slot, status=booking_pb2.BOOKING_STATUS_CONFIRMED)
+    [session] = env.query(env.seeded.yoga).availability_entries
+    assert (session.open_spots, session.bookable) == (0, False)
+    assert env.query(env.seeded.yoga, bookable=True).availability_entries == []
+
+
+def test_round_trip_every_bookable_slot_of_a_week_books_then_none_are_left(env: Env) -> None:
+    offered = env.query(env.seeded.appointment, env.seeded.yoga).availability_entries
+    assert len(offered) == 7 * 3 - 1 + 1  # 3 slots a day, 2 on the short Sunday, and the class
+    assert all(entry.bookable for entry in offered)
+
+    for entry in offered:
+        for _ in range(entry.open_spots):
+            booking = env.create(entry.slot, status=booking_pb2.BOOKING_STATUS_CONFIRMED)
+            assert not booking.double_booked, entry
+
+    left = env.query(env.seeded.appointment, env.seeded.yoga)
+    assert [e for e in left.availability_entries if e.bookable] == []
+
+
+def test_pages_chain_and_a_token_from_another_request_is_refused(env: Env) -> None:
+    first = env.query(env.seeded.appointment, page_size=8)
+    second = env.query(env.seeded.appointment, page_size=8, page_token=first.next_page_token)
+    everything = env.query(env.seeded.appointment).availability_entries
+    assert list(first.availability_entries) + list(second.availability_entries) == list(
+        everything[:16]
+    )
+
+    refused = failure(lambda: env.query(env.seeded.yoga, page_token=first.next_page_token))
+    assert (refused.code, refused.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ("page_token",))
+
+
+@pytest.mark.parametrize(
+    ("fields", "violated"),
+    [
+        ({"end_date": stamp(WEEK_START - timedelta(hours=1))}, ("end_date",)),
+        ({"end_date": stamp(WEEK_START + timedelta(days=32))}, ("end_date",)),
+        ({"timezone": "Europe/Atlantis"}, ("timezone",)),
+    ],
+)
+def test_invalid_requests_name_the_field(
+    env: Env, fields: dict[str, Any], violated: tuple[str, ...]
+) -> None:
+    refused = failure(lambda: env.query(env.seeded.appointment, **fields))
+    assert (refused.code, refused.fields) == (grpc.StatusCode.INVALID_ARGUMENT, violated)
+
+
+def test_a_request_without_a_service_is_invalid(env: Env) -> None:
+    refused = failure(lambda: env.query())
+    assert (refused.code, refused.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ("service_id",))
+
+
+def test_unknown_and_other_sites_services_are_not_found(env: Env) -> None:
+    assert failure(lambda: env.query("no-such-service")).code == grpc.StatusCode.NOT_FOUND
+    other_site = Env(env.seeded, env.channel, env.token(site_id="site-b"))
+    refused = failure(lambda: other_site.query(env.seeded.appointment))
+    assert refused.code == grpc.StatusCode.NOT_FOUND
+
+
+def test_local_times_are_reported_in_the_requested_zone(env: Env) -> None:
+    response = env.query(env.seeded.appointment, timezone="UTC", slots_per_day=1)
+    assert response.timezone == "UTC"
+    first = response.availability_entries[0]
+    assert first.local_start_date == "2027-03-11T05:00:00"
+    assert len(response.availability_entries) == 7
+    assert datetime.fromisoformat(first.local_end_date).replace(tzinfo=UTC) == datetime(
+        2027, 3, 11, 6, tzinfo=UTC
+    )

@@ -1,0 +1,91 @@
+"""Request bytes that are not a valid message answer INVALID_ARGUMENT, never INTERNAL."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from conftest import AuthMetadata, RunningServer
+from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2
+from grpc_status import rpc_status
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bookings_server.api.auth.scopes import services_named
+from bookings_server.api.servicers import SERVICE_NAMES
+
+#: Truncated length-delimited field 1: never a valid message of any type.
+CORRUPT = b"\x0a\x05ab"
+
+BOOKINGS_METHODS = [
+    f"/{service.full_name}/{method.name}"
+    for service in services_named(SERVICE_NAMES)
+    for method in service.methods
+]
+
+
+def _call_raw(
+    server: RunningServer, method: str, body: bytes, metadata: list[tuple[str, str]]
+) -> grpc.RpcError | None:
+    """Send `body` as the request bytes (no serializer); the call's error, or None if OK."""
+    with grpc.insecure_channel(server.address) as channel:
+        try:
+            if method.endswith("/WatchBookingEvents"):
+                next(iter(channel.unary_stream(method)(body, metadata=metadata, timeout=1)))
+            else:
+                channel.unary_unary(method)(body, metadata=metadata, timeout=5)
+        except grpc.RpcError as error:
+            return error
+        except StopIteration:
+            pass
+        return None
+
+
+@pytest.mark.parametrize("method", BOOKINGS_METHODS)
+def test_corrupt_request_bytes_are_invalid_argument_with_error_info(
+    grpc_server: RunningServer, auth_metadata: AuthMetadata, method: str
+) -> None:
+    error = _call_raw(grpc_server, method, CORRUPT, auth_metadata(grpc_server))
+
+    assert error is not None
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(error)
+    assert status is not None
+    info = error_details_pb2.ErrorInfo()
+    assert status.details[0].Unpack(info)
+    assert (info.reason, info.domain) == ("MALFORMED_REQUEST", "bookings.v1")
+
+
+def test_corrupt_request_bytes_without_a_token_are_still_invalid_argument(
+    grpc_server: RunningServer,
+) -> None:
+    error = _call_raw(grpc_server, "/bookings.v1.BookingsService/GetBooking", CORRUPT, [])
+
+    assert error is not None
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_corrupt_health_check_is_invalid_argument_and_a_valid_one_is_served(
+    grpc_server: RunningServer,
+) -> None:
+    error = _call_raw(grpc_server, "/grpc.health.v1.Health/Check", CORRUPT, [])
+    valid = health_pb2.HealthCheckRequest(service="").SerializeToString()
+
+    assert error is not None
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert _call_raw(grpc_server, "/grpc.health.v1.Health/Check", valid, []) is None
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(method=st.sampled_from(BOOKINGS_METHODS), body=st.binary(max_size=64))
+def test_random_request_bytes_never_produce_internal_or_unknown(
+    grpc_server: RunningServer, auth_metadata: AuthMetadata, method: str, body: bytes
+) -> None:
+    error = _call_raw(grpc_server, method, body, auth_metadata(grpc_server))
+
+    assert error is None or error.code() not in (
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+    ), (error.code(), error.details())
