@@ -100,10 +100,13 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # BENCH_SERVER_MODULE: run another entry point (e.g. one that patches a hot path
+        # first) to measure a change before making it
+        module = os.environ.get("BENCH_SERVER_MODULE", "bookings_server.cli")
         cmd = [
             sys.executable,
             "-m",
-            "bookings_server.cli",
+            module,
             "serve",
             "--address",
             self.address,

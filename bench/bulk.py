@@ -15,8 +15,8 @@ gives the same first 1,000:
 
 from __future__ import annotations
 
+import multiprocessing
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -109,16 +109,12 @@ def booking_row(k: int, site_id: str, catalog: Catalog, now: datetime, run: uuid
     return values
 
 
-def batches(
-    first: int, count: int, site_id: str, catalog: Catalog
-) -> Iterator[list[dict[str, Any]]]:
+def build_batch(job: tuple[int, int, str, Catalog]) -> list[dict[str, Any]]:
+    """Rows low .. high-1 (runs in a worker process, in parallel with the inserts)."""
+    low, high, site_id, catalog = job
     now = datetime.now(UTC)
     run = uuid.UUID(int=RUN_PREFIX)
-    end = first + count
-    for low in range(first, end, BATCH):
-        yield [
-            booking_row(k, site_id, catalog, now, run) for k in range(low, min(low + BATCH, end))
-        ]
+    return [booking_row(k, site_id, catalog, now, run) for k in range(low, high)]
 
 
 def load_bookings(url: str, *, site_id: str, catalog: Catalog, first: int, count: int) -> None:
@@ -128,13 +124,16 @@ def load_bookings(url: str, *, site_id: str, catalog: Catalog, first: int, count
         raise ValueError(f"at most {capacity:,} non-overlapping bulk bookings fit this catalog")
     database = Database.from_url(url)
     insert = BookingRow.__table__.insert()
+    end = first + count
+    jobs = [(low, min(low + BATCH, end), site_id, catalog) for low in range(first, end, BATCH)]
     try:
-        for rows in batches(first, count, site_id, catalog):
-            with database.write() as session:
-                if database.dialect == "sqlite":
-                    # the default 2 MB page cache thrashes on a 1 GB table's indexes
-                    session.connection().exec_driver_sql("PRAGMA cache_size=-1000000")
-                session.execute(insert, rows)
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            for rows in pool.imap(build_batch, jobs):
+                with database.write() as session:
+                    if database.dialect == "sqlite":
+                        # the default 2 MB page cache thrashes on a 1 GB table's indexes
+                        session.connection().exec_driver_sql("PRAGMA cache_size=-1000000")
+                    session.execute(insert, rows)
         if database.dialect == "postgresql":
             with database.write() as session:
                 session.connection().exec_driver_sql("ANALYZE bookings")

@@ -191,7 +191,8 @@ def start_profiler(run: Run, label: str) -> subprocess.Popen[bytes] | None:
     if label not in run.args.profile:
         return None
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    out = run.args.results_dir / f"profile-{run.backend}-{label}.svg"
+    suffix = "svg" if run.args.profile_format == "flamegraph" else "txt"
+    out = run.args.results_dir / f"profile-{run.backend}-{label}.{suffix}"
     log(f"    profiling {label} with py-spy -> {out}")
     return subprocess.Popen(
         [
@@ -201,12 +202,13 @@ def start_profiler(run: Run, label: str) -> subprocess.Popen[bytes] | None:
             str(run.servers[0].pid),
             "--output",
             str(out),
+            "--format",
+            run.args.profile_format,
             "--duration",
             str(int(run.args.warmup + run.args.duration)),
             "--rate",
             "200",
             "--threads",
-            "--idle",
             *run.args.py_spy_args,
         ],
         stdout=subprocess.DEVNULL,
@@ -417,6 +419,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--large-bookings", type=int, default=1_000_000)
     parser.add_argument("--server-log-level", default="WARNING")
     parser.add_argument("--profile", default="", help="workloads to py-spy, comma separated")
+    parser.add_argument(
+        "--profile-format",
+        choices=("raw", "flamegraph", "speedscope"),
+        default="raw",
+        help="raw: collapsed stacks (summarise with bench/profile_summary.py)",
+    )
     parser.add_argument("--py-spy-args", nargs="*", default=[])
     parser.add_argument("--json", type=Path, help="write results here")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")

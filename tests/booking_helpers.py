@@ -3,7 +3,7 @@ the store, a BookingsService client with a token, and error assertions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -14,7 +14,9 @@ from bookings.v1 import booking_pb2, bookings_service_pb2, bookings_service_pb2_
 from google.protobuf import timestamp_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from sqlalchemy.orm import Session as DbSession
 
+from bookings_server.domain.booking_query import BookingFilter, BookingOrder, BookingQuery
 from bookings_server.domain.catalog import (
     BookingPolicy,
     DurationChoice,
@@ -27,7 +29,7 @@ from bookings_server.domain.catalog import (
     StaffMember,
     WorkingInterval,
 )
-from bookings_server.store import catalog_repository
+from bookings_server.store import booking_repository, catalog_repository, outbox_repository
 from bookings_server.store.database import Database
 
 SITE = "site-a"
@@ -77,7 +79,8 @@ def service(kind: ServiceType, **overrides: Any) -> Service:
 
 
 @contextmanager
-def catalog_session(database_url: str, site_id: str = SITE) -> Iterator[Any]:
+def catalog_session(database_url: str) -> Iterator[DbSession]:
+    """One write transaction on the database at `database_url`."""
     database = Database.from_url(database_url)
     try:
         with database.write() as session:
@@ -86,20 +89,18 @@ def catalog_session(database_url: str, site_id: str = SITE) -> Iterator[Any]:
         database.dispose()
 
 
-def add_service(database_url: str, kind: ServiceType, **overrides: Any) -> Service:
-    with catalog_session(database_url) as session:
-        return catalog_repository.create_service(session, SITE, service(kind, **overrides))
+def create_service(session: DbSession, kind: ServiceType, **overrides: Any) -> Service:
+    return catalog_repository.create_service(session, SITE, service(kind, **overrides))
 
 
-def add_session(
-    database_url: str, service_id: str, start: datetime, capacity: int | None = None
+def create_session(
+    session: DbSession, service_id: str, start: datetime, capacity: int | None = None
 ) -> str:
-    with catalog_session(database_url) as session:
-        spec = SessionSpec(service_id, start, start + timedelta(hours=1), capacity)
-        return catalog_repository.create_sessions(session, SITE, spec)[0].id
+    spec = SessionSpec(service_id, start, start + timedelta(hours=1), capacity)
+    return catalog_repository.create_sessions(session, SITE, spec)[0].id
 
 
-def add_staff(database_url: str, blocked: Sequence[Any] = ()) -> StaffMember:
+def create_staff(session: DbSession) -> StaffMember:
     staff = StaffMember(
         id="",
         site_id=SITE,
@@ -108,24 +109,35 @@ def add_staff(database_url: str, blocked: Sequence[Any] = ()) -> StaffMember:
         schedule_id="",
         email="dana@example.com",
         working_hours=tuple(WorkingInterval(day, time(0), None) for day in range(7)),
-        blocked_times=tuple(blocked),
     )
+    return catalog_repository.create_staff_member(session, SITE, staff)
+
+
+def add_service(database_url: str, kind: ServiceType, **overrides: Any) -> Service:
     with catalog_session(database_url) as session:
-        return catalog_repository.create_staff_member(session, SITE, staff)
+        return create_service(session, kind, **overrides)
+
+
+def add_session(
+    database_url: str, service_id: str, start: datetime, capacity: int | None = None
+) -> str:
+    with catalog_session(database_url) as session:
+        return create_session(session, service_id, start, capacity)
 
 
 def seed_catalog(database_url: str) -> Catalog:
     catalog = Catalog()
-    catalog.class_service = add_service(database_url, ServiceType.CLASS).id
-    catalog.session = add_session(database_url, catalog.class_service, catalog.session_start)
-    catalog.staff = add_staff(database_url).id
-    catalog.appointment_service = add_service(
-        database_url, ServiceType.APPOINTMENT, staff_member_ids=(catalog.staff,)
-    ).id
-    course = add_service(database_url, ServiceType.COURSE, default_capacity=2)
-    catalog.course_service, catalog.course_schedule = course.id, course.schedule_id
-    add_session(database_url, course.id, hour_from_now(24 * 5))
-    add_session(database_url, course.id, hour_from_now(24 * 12))
+    with catalog_session(database_url) as session:
+        catalog.class_service = create_service(session, ServiceType.CLASS).id
+        catalog.session = create_session(session, catalog.class_service, catalog.session_start)
+        catalog.staff = create_staff(session).id
+        catalog.appointment_service = create_service(
+            session, ServiceType.APPOINTMENT, staff_member_ids=(catalog.staff,)
+        ).id
+        course = create_service(session, ServiceType.COURSE, default_capacity=2)
+        catalog.course_service, catalog.course_schedule = course.id, course.schedule_id
+        create_session(session, course.id, hour_from_now(24 * 5))
+        create_session(session, course.id, hour_from_now(24 * 12))
     return catalog
 
 
@@ -270,3 +282,17 @@ def booking_env(
     server = start_server(database_url=database_url)
     with grpc.insecure_channel(server.address) as channel:
         yield BookingEnv(database_url, catalog, server, channel, auth_metadata)
+
+
+def stored_counts(database_url: str) -> tuple[int, int, int]:
+    """(bookings, events, outbox items) stored for the site."""
+    database = Database.from_url(database_url)
+    try:
+        with database.read() as session:
+            query = BookingQuery(BookingFilter(), BookingOrder.START_DATE_ASC, 500)
+            bookings, _ = booking_repository.query_bookings(session, SITE, query)
+            events = booking_repository.events_after(session, SITE, 0, 500)
+            items = outbox_repository.list_items(session, site_id=SITE)
+            return len(bookings), len(events), len(items)
+    finally:
+        database.dispose()

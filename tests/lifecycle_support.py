@@ -104,6 +104,19 @@ class Seeder:
             )
         return ClassSetup(service, session)
 
+    def another_session(
+        self, setup: ClassSetup, *, capacity: int = 5, starts_in: timedelta = timedelta(days=3)
+    ) -> ClassSetup:
+        """A second session of the same class service."""
+        start = next_hour(starts_in.total_seconds() / 86400)
+        with self.database.write() as db:
+            (session,) = catalog_repository.create_sessions(
+                db,
+                self.site_id,
+                SessionSpec(setup.service.id, start, start + timedelta(hours=1), capacity=capacity),
+            )
+        return ClassSetup(setup.service, session)
+
     def appointment(self, *, manual_approval: bool = False) -> AppointmentSetup:
         with self.database.write() as db:
             staff = catalog_repository.create_staff_member(

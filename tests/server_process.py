@@ -39,16 +39,23 @@ class ServerProcess:
 
     def wait_for_stdout(self, predicate: Callable[[str], bool], timeout: float = 20.0) -> str:
         """The first stdout line matching `predicate`; fails if the process exits first."""
+        return self._wait_for(self.stdout, predicate, timeout)
+
+    def wait_for_stderr(self, predicate: Callable[[str], bool], timeout: float = 20.0) -> str:
+        """The first stderr line matching `predicate`; fails if the process exits first."""
+        return self._wait_for(self.stderr, predicate, timeout)
+
+    def _wait_for(self, lines: list[str], predicate: Callable[[str], bool], timeout: float) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in list(self.stdout):
+            for line in list(lines):
                 if predicate(line):
                     return line
             if self.process.poll() is not None and not self._reading():
                 break
             time.sleep(0.02)
         raise AssertionError(
-            f"no such stdout line; exit {self.process.poll()}\n"
+            f"no such line; exit {self.process.poll()}\n"
             f"stdout: {''.join(self.stdout)}\nstderr: {''.join(self.stderr)}"
         )
 

@@ -22,21 +22,14 @@ from bookings_server.domain.availability import (
     PolicyViolations,
     WaitingListSpots,
     booking_window,
-    busy_intervals,
     query_availability,
 )
 from bookings_server.domain.availability_query import AvailabilityQuery
 from bookings_server.domain.availability_slots import BusyInterval
 from bookings_server.domain.booking import (
-    Actor,
-    BookedSlot,
-    Booking,
-    BookingStatus,
-    PaymentStatus,
     SlotResource,
 )
 from bookings_server.domain.catalog import BookingPolicy, ServiceType, WaitingListPolicy
-from bookings_server.domain.identity import IdentityType
 
 NOW = utc(2026, 5, 1)
 MONDAY = utc(2026, 5, 4)
@@ -139,23 +132,6 @@ def test_appointment_slots_of_every_staff_member_minus_their_bookings() -> None:
         ("staff-2", "2026-05-04T11:00:00"),
     ]
     assert all((e.total_spots, e.open_spots, e.bookable) == (1, 1, True) for e in found)
-
-
-def test_only_confirmed_and_pending_bookings_make_staff_busy() -> None:
-    def booking(status: BookingStatus, hour: int) -> Booking:
-        slot = BookedSlot(
-            "haircut", utc(2026, 5, 4, hour), utc(2026, 5, 4, hour + 1),
-            resource=SlotResource("staff-1"),
-        )  # fmt: skip
-        actor = Actor(IdentityType.OWNER, "owner")
-        return Booking(f"b-{hour}", "site-a", status, PaymentStatus.UNDEFINED, 1, 1, actor, slot)
-
-    bookings = [booking(status, hour) for hour, status in enumerate(BookingStatus, start=9)]
-    busy = busy_intervals(bookings, {"haircut": timedelta(minutes=5)})
-    assert [(b.start.hour, b.buffer) for b in busy["staff-1"]] == [
-        (10, timedelta(minutes=5)),
-        (12, timedelta(minutes=5)),
-    ]
 
 
 def test_policy_violations_make_entries_unbookable() -> None:

@@ -19,12 +19,16 @@ from bookings.v1 import (
     bookings_service_pb2_grpc,
 )
 from google.protobuf import timestamp_pb2
+from sqlalchemy import event
 
+from bookings_server.api.availability_loader import AvailabilityReader
+from bookings_server.domain.availability_query import AvailabilityQuery
 from bookings_server.domain.catalog import (
     Service,
     ServiceType,
     SessionSpec,
     StaffMember,
+    WaitingListPolicy,
     WorkingInterval,
 )
 from bookings_server.store import catalog_repository
@@ -43,11 +47,13 @@ class Seeded:
     staff: str
     yoga: str
     yoga_session: str
+    course: str
 
 
 def seed(database_url: str) -> Seeded:
     """A New York staff member working 00:00-04:00 every day (60-minute appointments with a
-    15-minute buffer) and a yoga class of 2 on the spring-forward Sunday."""
+    15-minute buffer), a yoga class of 2 (waiting list of 3) on the spring-forward Sunday, and
+    a course of 4 meeting three Saturdays from 2027-03-13."""
     database = Database.from_url(database_url)
     try:
         with database.write() as db:
@@ -68,15 +74,29 @@ def seed(database_url: str) -> Seeded:
                 db, SITE, service(ServiceType.APPOINTMENT, staff_member_ids=(staff.id,))
             )
             yoga = catalog_repository.create_service(
-                db, SITE, service(ServiceType.CLASS, default_capacity=2)
+                db,
+                SITE,
+                service(
+                    ServiceType.CLASS,
+                    default_capacity=2,
+                    waiting_list=WaitingListPolicy(enabled=True, capacity=3),
+                ),
             )
             start = local(ZONE, 2027, 3, 14, 9)
             [session] = catalog_repository.create_sessions(
                 db, SITE, SessionSpec(yoga.id, start, start + timedelta(hours=1))
             )
+            course = catalog_repository.create_service(
+                db, SITE, service(ServiceType.COURSE, default_capacity=4)
+            )
+            for day in (13, 20, 27):
+                start = local(ZONE, 2027, 3, day, 10)
+                catalog_repository.create_sessions(
+                    db, SITE, SessionSpec(course.id, start, start + timedelta(hours=2))
+                )
     finally:
         database.dispose()
-    return Seeded(appointment.id, staff.id, yoga.id, session.id)
+    return Seeded(appointment.id, staff.id, yoga.id, session.id, course.id)
 
 
 def service(kind: ServiceType, **fields: Any) -> Service:
@@ -201,14 +221,59 @@ def test_a_class_shows_its_taken_spots_and_is_unbookable_when_full(env: Env) -> 
     assert env.query(env.seeded.yoga, bookable=True).availability_entries == []
 
 
-def test_round_trip_every_bookable_slot_of_a_week_books_then_none_are_left(env: Env) -> None:
+def test_a_class_reports_its_waiting_list(env: Env) -> None:
+    [session] = env.query(env.seeded.yoga).availability_entries
+    assert (session.waiting_list.total_spots, session.waiting_list.open_spots) == (3, 3)
+
+    env.create(session.slot, status=booking_pb2.BOOKING_STATUS_WAITING_LIST)
+    [session] = env.query(env.seeded.yoga).availability_entries
+    assert (session.waiting_list.total_spots, session.waiting_list.open_spots) == (3, 2)
+    assert session.open_spots == 2
+
+
+def test_a_course_is_one_entry_with_its_remaining_spots(env: Env) -> None:
+    [course] = env.query(env.seeded.course).availability_entries
+    assert course.slot.start_date.ToDatetime(UTC) == local(ZONE, 2027, 3, 13, 10)
+    assert course.slot.end_date.ToDatetime(UTC) == local(ZONE, 2027, 3, 27, 12)
+    assert (course.total_spots, course.open_spots, course.bookable) == (4, 4, True)
+    assert course.schedule_id and not course.slot.session_id
+
+    request = bookings_service_pb2.CreateBookingRequest(
+        booking=booking_pb2.Booking(
+            total_participants=3, status=booking_pb2.BOOKING_STATUS_CONFIRMED
+        )
+    )
+    request.booking.booked_entity.schedule.service_id = env.seeded.course
+    request.booking.booked_entity.schedule.schedule_id = course.schedule_id
+    stub = bookings_service_pb2_grpc.BookingsServiceStub(env.channel)
+    stub.CreateBooking(request, metadata=env.metadata, timeout=30)
+
+    [course] = env.query(env.seeded.course).availability_entries
+    assert (course.open_spots, course.bookable) == (1, True)
+
+
+def book_confirmed(env: Env, slot: booking_pb2.BookedSlot, via: str) -> booking_pb2.Booking:
+    """A CONFIRMED booking of `slot`: created so by an OWNER, or created then confirmed."""
+    if via == "owner_status":
+        return env.create(slot, status=booking_pb2.BOOKING_STATUS_CONFIRMED)
+    created = env.create(slot)
+    stub = bookings_service_pb2_grpc.BookingsServiceStub(env.channel)
+    request = bookings_service_pb2.ConfirmOrDeclineBookingRequest(booking_id=created.id)
+    return stub.ConfirmOrDeclineBooking(request, metadata=env.metadata, timeout=30).booking
+
+
+@pytest.mark.parametrize("via", ["owner_status", "confirm_or_decline"])
+def test_round_trip_every_bookable_slot_of_a_week_books_then_none_are_left(
+    env: Env, via: str
+) -> None:
     offered = env.query(env.seeded.appointment, env.seeded.yoga).availability_entries
     assert len(offered) == 7 * 3 - 1 + 1  # 3 slots a day, 2 on the short Sunday, and the class
     assert all(entry.bookable for entry in offered)
 
     for entry in offered:
         for _ in range(entry.open_spots):
-            booking = env.create(entry.slot, status=booking_pb2.BOOKING_STATUS_CONFIRMED)
+            booking = book_confirmed(env, entry.slot, via)
+            assert booking.status == booking_pb2.BOOKING_STATUS_CONFIRMED, entry
             assert not booking.double_booked, entry
 
     left = env.query(env.seeded.appointment, env.seeded.yoga)
@@ -263,3 +328,30 @@ def test_local_times_are_reported_in_the_requested_zone(env: Env) -> None:
     assert datetime.fromisoformat(first.local_end_date).replace(tzinfo=UTC) == datetime(
         2027, 3, 11, 6, tzinfo=UTC
     )
+
+
+def statements_to_answer(database_url: str, query: AvailabilityQuery) -> int:
+    database = Database.from_url(database_url)
+    count = 0
+
+    def count_statement(*_: Any) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(database.engine, "before_cursor_execute", count_statement)
+    try:
+        AvailabilityReader(database).query(SITE, query)
+    finally:
+        database.dispose()
+    return count
+
+
+def test_the_number_of_reads_does_not_grow_with_the_bookings(env: Env, database_url: str) -> None:
+    seeded = env.seeded
+    query = AvailabilityQuery((seeded.appointment, seeded.yoga), WEEK_START, WEEK_END)
+    before = statements_to_answer(database_url, query)
+
+    for entry in env.query(seeded.appointment, seeded.yoga).availability_entries[::2]:
+        env.create(entry.slot, status=booking_pb2.BOOKING_STATUS_CONFIRMED)
+
+    assert statements_to_answer(database_url, query) == before <= 12

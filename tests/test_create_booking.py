@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from bookings.v1 import booking_pb2, options_pb2
-
 from booking_helpers import (
     BookingEnv,
     appointment_booking,
@@ -15,6 +13,7 @@ from booking_helpers import (
     course_booking,
     hour_from_now,
 )
+from bookings.v1 import booking_pb2, options_pb2
 
 
 @pytest.fixture

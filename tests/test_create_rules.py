@@ -11,8 +11,6 @@ from datetime import timedelta
 
 import grpc
 import pytest
-from bookings.v1 import booking_pb2, bookings_service_pb2
-
 from booking_helpers import (
     CHOICES,
     OFFLINE_ONLY,
@@ -27,6 +25,8 @@ from booking_helpers import (
     failure,
     hour_from_now,
 )
+from bookings.v1 import booking_pb2, bookings_service_pb2
+
 from bookings_server.domain.catalog import BookingPolicy, ServiceType
 from bookings_server.domain.identity import Permission
 
@@ -415,3 +415,53 @@ def test_skipping_payment_option_validation_with_the_permission_accepts_any(
     booking = client.create(request, flow_control_settings=flow)
 
     assert booking.selected_payment_option == booking_pb2.SELECTED_PAYMENT_OPTION_ONLINE
+
+
+# ---- hostile input ---------------------------------------------------------------------------
+
+
+def test_a_nul_character_in_a_string_is_invalid(env: BookingEnv) -> None:
+    request = class_booking(env.catalog.session, env.catalog.class_service)
+    request.contact_details.email = "a\x00@example.com"
+
+    error = failure(lambda: env.visitor().create(request))
+
+    assert (error.code, error.fields) == (INVALID, ("booking.contact_details.email",))
+
+
+def test_extended_fields_that_are_not_json_are_invalid(env: BookingEnv) -> None:
+    request = class_booking(env.catalog.session, env.catalog.class_service)
+    request.extended_fields["ns"].fields["score"].number_value = float("nan")
+
+    error = failure(lambda: env.visitor().create(request))
+
+    assert (error.code, error.fields) == (INVALID, ("booking.extended_fields['ns']",))
+
+
+def test_extended_fields_are_kept(env: BookingEnv) -> None:
+    request = class_booking(env.catalog.session, env.catalog.class_service)
+    request.extended_fields["crm"].update({"tier": "gold", "visits": 3, "tags": ["a", "b"]})
+
+    booking = env.visitor().create(request)
+
+    assert booking.extended_fields["crm"] == request.extended_fields["crm"]
+
+
+def test_an_oversized_contact_email_is_invalid(env: BookingEnv) -> None:
+    request = class_booking(env.catalog.session, env.catalog.class_service)
+    request.contact_details.email = "a" * 5000 + "@example.com"
+
+    error = failure(lambda: env.visitor().create(request))
+
+    assert (error.code, error.fields) == (INVALID, ("booking.contact_details.email",))
+
+
+def test_a_time_zone_that_is_not_iana_is_invalid(env: BookingEnv) -> None:
+    request = appointment_booking(
+        env.catalog.appointment_service, env.catalog.staff, hour_from_now(48)
+    )
+    request.booked_entity.slot.timezone = "Europe/" + "x" * 5000
+
+    error = failure(lambda: env.visitor().create(request))
+
+    assert (error.code, error.fields) == (INVALID, ("booking.booked_entity.slot.timezone",))

@@ -94,6 +94,17 @@ def _bearer(data_dir: Path) -> list[tuple[str, str]]:
     return [("authorization", f"Bearer {token}")]
 
 
+def _new_call_code(port: int) -> grpc.StatusCode:
+    """The status of a health check sent on a new connection."""
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        except grpc.RpcError as error:
+            code: grpc.StatusCode = error.code()
+            return code
+        return grpc.StatusCode.OK
+
+
 def _access_log(process: ServerProcess) -> list[dict[str, object]]:
     entries = [json.loads(line) for line in process.stderr if line.startswith("{")]
     return [entry for entry in entries if entry["logger"] == "bookings.access"]
@@ -118,7 +129,7 @@ def test_signal_lets_the_in_flight_call_finish_then_exits_zero(
             call = threading.Thread(
                 target=lambda: results.append(
                     sleep(
-                        wrappers_pb2.DoubleValue(value=1.5),
+                        wrappers_pb2.DoubleValue(value=2.0),
                         metadata=_bearer(tmp_path / "data"),
                         timeout=15,
                     ).value
@@ -127,9 +138,13 @@ def test_signal_lets_the_in_flight_call_finish_then_exits_zero(
             call.start()
             process.wait_for_stdout(lambda line: line.startswith("sleeping"))
             process.send(signum)
+            process.wait_for_stderr(lambda line: "draining" in line)
+            refused = _new_call_code(port)
             call.join(timeout=15)
 
-        assert results == ["slept 1.5"]
+        # grpcio refuses a new call with UNAVAILABLE, or CANCELLED when it raced the shutdown.
+        assert refused in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+        assert results == ["slept 2.0"]
         assert process.wait() == 0
         assert any(
             entry["method"] == "/draintest.v1.SlowService/Sleep" and entry["code"] == "OK"

@@ -73,6 +73,12 @@ def test_wheel_contains_the_alembic_migrations(wheel_files: set[PurePosixPath]) 
     assert in_tree <= shipped
 
 
+def test_wheel_contains_the_demo_catalog_that_serve_loads(
+    wheel_files: set[PurePosixPath],
+) -> None:
+    assert PurePosixPath("bookings_server/store/demo-catalog.yaml") in wheel_files
+
+
 def test_wheel_declares_the_bookings_console_script(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         (entry_points,) = [n for n in archive.namelist() if n.endswith("entry_points.txt")]

@@ -21,14 +21,15 @@ const DEADLINE_MS = 10_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 // keepCase keeps the proto field names (booked_entity, not bookedEntity); enums come back as
-// their names; int64 values (revision, Timestamp.seconds) as strings so no precision is lost.
+// their names; int64 values (revision, Timestamp.seconds) as strings so no precision is lost;
+// empty repeated fields as [] rather than missing.
 const packageDefinition = protoLoader.loadSync(
   [
     'bookings/v1/catalog_service.proto',
     'bookings/v1/availability_service.proto',
     'bookings/v1/bookings_service.proto',
   ],
-  { includeDirs: [PROTO_ROOT], keepCase: true, longs: String, enums: String, oneofs: true },
+  { includeDirs: [PROTO_ROOT], keepCase: true, longs: String, enums: String, arrays: true, oneofs: true },
 );
 const bookingsV1 = grpc.loadPackageDefinition(packageDefinition).bookings.v1;
 
@@ -72,8 +73,11 @@ async function bookAndConfirm({ catalog, availability, bookings }, token) {
   for (const service of services) {
     console.log(`  - ${service.name} [${service.type}] id=${service.id}`);
   }
-  const service = services.find((s) => s.type === 'SERVICE_TYPE_APPOINTMENT');
-  if (!service) fail(2, 'the site has no appointment service to book');
+  // An appointment that needs no manual approval, so ConfirmOrDeclineBooking can confirm it.
+  const service = services.find(
+    (s) => s.type === 'SERVICE_TYPE_APPOINTMENT' && !(s.online_booking && s.online_booking.require_manual_approval),
+  );
+  if (!service) fail(2, 'the site has no appointment service without manual approval');
 
   const now = Date.now();
   const { availability_entries: entries, timezone } = await call(availability, 'QueryAvailability', {
@@ -130,8 +134,10 @@ function timestamp(milliseconds) {
   return { seconds: String(Math.floor(milliseconds / 1000)), nanos: 0 };
 }
 
+// proto3 leaves zero fields out: a Timestamp with nanos 0 has no `nanos`.
 function isoString(ts) {
-  return ts ? new Date(Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6)).toISOString() : '-';
+  if (!ts) return '-';
+  return new Date(Number(ts.seconds || 0) * 1000 + Math.floor((ts.nanos || 0) / 1e6)).toISOString();
 }
 
 // Prints a failed call: status code and message, then the ErrorInfo and BadRequest details.

@@ -53,9 +53,15 @@ def book_and_confirm(channel: grpc.Channel, token: str) -> booking_pb2.Booking:
     print(f"services on the site ({len(services)}):")
     for service in services:
         print(f"  - {service.name} [{catalog_pb2.ServiceType.Name(service.type)}] id={service.id}")
-    appointments = [s for s in services if s.type == catalog_pb2.SERVICE_TYPE_APPOINTMENT]
+    # An appointment that needs no manual approval, so ConfirmOrDeclineBooking can confirm it.
+    appointments = [
+        s
+        for s in services
+        if s.type == catalog_pb2.SERVICE_TYPE_APPOINTMENT
+        and not s.online_booking.require_manual_approval
+    ]
     if not appointments:
-        raise NothingToBook("the site has no appointment service to book")
+        raise NothingToBook("the site has no appointment service without manual approval")
     service = appointments[0]
 
     now = datetime.now(UTC)

@@ -21,6 +21,9 @@ from bookings_server.config import DEFAULT_ADDRESS, DEFAULT_DATA_DIR, Config, en
 from bookings_server.logs import configure_logging
 from bookings_server.server import PortInUseError, build_server
 from bookings_server.serving import run_until_signalled
+from bookings_server.store.bootstrap import SchemaOutdatedError, prepare_store
+from bookings_server.store.commands import add_store_commands
+from bookings_server.worker import add_run_worker_flag, add_worker_command, start_worker_thread
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,8 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="HOST:PORT to listen on (env BOOKINGS_ADDRESS; default %(default)s)",
     )
     _add_server_flags(serve)
+    add_run_worker_flag(serve)
     serve.set_defaults(run=_serve)
     add_token_command(commands, _add_store_flags)
+    add_worker_command(commands, _add_store_flags)
+    add_store_commands(commands, _add_store_flags)
     return parser
 
 
@@ -111,8 +117,16 @@ def _serve(args: argparse.Namespace) -> int:
         max_workers=args.max_workers,
         max_message_bytes=args.max_message_bytes,
         reuse_port=args.reuse_port,
+        run_worker=args.run_worker,
         **auth_settings(args),
     )
+    try:
+        demo = prepare_store(config)
+    except SchemaOutdatedError as error:
+        print(f"bookings: {error}", file=sys.stderr)
+        return 1
+    if demo is not None:
+        print(f"bookings: loaded the demo catalog into site {demo.site_id}", flush=True)
     health_servicer = health.HealthServicer()
     try:
         server, port = build_server(config, health_servicer=health_servicer)
@@ -122,7 +136,10 @@ def _serve(args: argparse.Namespace) -> int:
     server.start()
     print(f"bookings: serving on port {port}", flush=True)
     print_local_owner_hint(config, port)
+    worker = start_worker_thread(config)
     run_until_signalled(server, health_servicer, config.grace_period)
+    if worker is not None:
+        worker.stop()
     return 0
 
 

@@ -9,7 +9,7 @@ grows with the catalog entries in range and the slots returned, not with the boo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session as DbSession
@@ -22,6 +22,7 @@ from bookings_server.domain.availability import (
     query_availability,
 )
 from bookings_server.domain.availability_query import AvailabilityQuery, validate_query
+from bookings_server.domain.availability_slots import BusyInterval
 from bookings_server.domain.catalog import Service, ServiceType, Session
 from bookings_server.store import booking_repository, catalog_repository
 from bookings_server.store.database import Database
@@ -59,6 +60,48 @@ def _occupancy(taken: dict[str, int], waiting: dict[str, int] | None) -> dict[st
     }
 
 
+CountRead = Callable[[DbSession, str, Collection[str]], dict[str, int]]
+
+
+def _counts(read: CountRead, db: DbSession, site_id: str, ids: Collection[str]) -> dict[str, int]:
+    """`read`'s grouped counts for `ids`, without a query when there are none."""
+    return read(db, site_id, ids) if ids else {}
+
+
+def _sessions(
+    db: DbSession,
+    site_id: str,
+    query: AvailabilityQuery,
+    classes: list[Service],
+    courses: list[Service],
+) -> list[Session]:
+    """Class sessions starting in the range (one query), then every session of each course."""
+    assert query.start is not None and query.end is not None
+    sessions: list[Session] = []
+    if classes:
+        sessions = catalog_repository.list_sessions_between(
+            db, site_id, [s.id for s in classes], query.start, query.end
+        )
+    for course in courses:
+        sessions.extend(catalog_repository.list_schedule_sessions(db, site_id, course.id))
+    return sessions
+
+
+def _occupancies(
+    db: DbSession, site_id: str, session_ids: list[str], schedule_ids: list[str], waitlist: bool
+) -> tuple[dict[str, Occupancy], dict[str, Occupancy]]:
+    """Occupancy per class session and per course schedule, from grouped counts."""
+    session_taken = _counts(booking_repository.taken_by_sessions, db, site_id, session_ids)
+    schedule_taken = _counts(booking_repository.taken_by_schedules, db, site_id, schedule_ids)
+    session_waiting = schedule_waiting = None
+    if waitlist:
+        session_waiting = _counts(booking_repository.waiting_by_sessions, db, site_id, session_ids)
+        schedule_waiting = _counts(
+            booking_repository.waiting_by_schedules, db, site_id, schedule_ids
+        )
+    return _occupancy(session_taken, session_waiting), _occupancy(schedule_taken, schedule_waiting)
+
+
 def load_availability_data(
     db: DbSession, site_id: str, query: AvailabilityQuery
 ) -> AvailabilityData:
@@ -71,48 +114,31 @@ def load_availability_data(
     appointments = _of_type(services.values(), ServiceType.APPOINTMENT)
     classes = _of_type(services.values(), ServiceType.CLASS)
     courses = _of_type(services.values(), ServiceType.COURSE)
-    waitlisted = any(s.waiting_list.enabled for s in classes + courses)
-
-    sessions: list[Session] = []
-    if classes:
-        sessions = catalog_repository.list_sessions_between(
-            db, site_id, [s.id for s in classes], query.start, query.end
-        )
-    class_session_ids = [s.id for s in sessions]
-    for course in courses:
-        sessions.extend(catalog_repository.list_schedule_sessions(db, site_id, course.id))
+    sessions = _sessions(db, site_id, query, classes, courses)
 
     staff_ids = [i for s in appointments for i in s.staff_member_ids]
     if query.resource_filter:
         staff_ids = [i for i in staff_ids if i in query.resource_filter]
-    staff = catalog_repository.list_staff(
-        db, site_id, [*staff_ids, *(s.staff_member_id for s in sessions if s.staff_member_id)]
-    )
-    busy = {}
+    session_staff_ids = [s.staff_member_id for s in sessions if s.staff_member_id]
+    staff = catalog_repository.list_staff(db, site_id, [*staff_ids, *session_staff_ids])
+    busy: dict[str, list[BusyInterval]] = {}
     if staff_ids:
         busy = booking_repository.busy_intervals(
             db, site_id, staff_ids, *booking_window(query.start, query.end, appointments)
         )
 
-    session_taken = (
-        booking_repository.taken_by_sessions(db, site_id, class_session_ids)
-        if class_session_ids
-        else {}
+    session_occupancy, schedule_occupancy = _occupancies(
+        db,
+        site_id,
+        [s.id for s in sessions if services[s.service_id].type is ServiceType.CLASS],
+        [course.schedule_id for course in courses],
+        waitlist=any(s.waiting_list.enabled for s in classes + courses),
     )
-    schedule_ids = [course.schedule_id for course in courses]
-    schedule_taken = (
-        booking_repository.taken_by_schedules(db, site_id, schedule_ids) if schedule_ids else {}
-    )
-    session_waiting = schedule_waiting = None
-    if waitlisted:
-        session_waiting = booking_repository.waiting_by_sessions(db, site_id, class_session_ids)
-        schedule_waiting = booking_repository.waiting_by_schedules(db, site_id, schedule_ids)
-
     return AvailabilityData(
         services=services,
         staff={member.id: member for member in staff},
         sessions=sessions,
         busy=busy,
-        session_occupancy=_occupancy(session_taken, session_waiting),
-        schedule_occupancy=_occupancy(schedule_taken, schedule_waiting),
+        session_occupancy=session_occupancy,
+        schedule_occupancy=schedule_occupancy,
     )

@@ -107,9 +107,7 @@ class BookingCreator:
         rules.check_payment_option(
             draft.selected_payment_option, service, flow.skip_selected_payment_option_validation
         )
-        target = _resolve_target(
-            session, site_id, draft, service, flow.skip_availability_validation
-        )
+        target = resolve_target(session, site_id, draft, service, flow.skip_availability_validation)
         rules.check_booking_policy(service, target.start, now, flow.ignore_booking_policy)
         lock_capacity_unit(
             session, site_id, target.unit.lock_key, lock_timeout_ms=self._database.lock_timeout_ms
@@ -199,9 +197,10 @@ def _load_service(session: DbSession, site_id: str, draft: BookingDraft) -> Serv
     return catalog_repository.get_service(session, site_id, draft.service_id)
 
 
-def _resolve_target(
+def resolve_target(
     session: DbSession, site_id: str, draft: BookingDraft, service: Service, skip: bool
 ) -> Target:
+    """What `draft` books and the unit it takes room in (RescheduleBooking reuses it)."""
     if service.type is ServiceType.COURSE:
         return _course_target(session, site_id, service)
     assert draft.slot is not None

@@ -9,14 +9,20 @@ serialized step per unit on every backend and across server processes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session as DbSession
 
 from bookings_server.api.create_booking import Clock, utc_now
-from bookings_server.domain.booking import Actor, Booking, BookingStatus, PaymentStatus
+from bookings_server.domain.booking import (
+    Actor,
+    Booking,
+    BookingStatus,
+    EventType,
+    PaymentStatus,
+)
 from bookings_server.domain.booking_rules import MISSING_PERMISSION, course_capacity
 from bookings_server.domain.capacity import CapacityUnit, UnitKind, unit_of
 from bookings_server.domain.catalog import Service
@@ -35,7 +41,7 @@ from bookings_server.domain.lifecycle import (
     require_allowed,
     validate_revision,
 )
-from bookings_server.domain.outbox import notification_message
+from bookings_server.domain.outbox import OutboxKind, notification_message
 from bookings_server.store import booking_repository, catalog_repository, outbox_repository
 from bookings_server.store.database import Database
 from bookings_server.store.locks import lock_capacity_unit
@@ -211,30 +217,60 @@ class BookingLifecycle:
             stored = booking_repository.update_booking(
                 session, updated, expected_revision=locked.booking.revision
             )
-            if notification.notify:
-                message = notification_message(stored, now, outcome.event_type.value)
-                if message is not None:
-                    outbox_repository.enqueue(session, stored.site_id, message, now)
-            booking_repository.append_event(
-                session, outcome.event_type, stored, actor_of(principal), now
-            )
+            record_change(session, principal, stored, outcome.event_type, notification, now)
             return stored
 
     def _lock(self, session: DbSession, site_id: str, booking_id: str) -> LockedBooking:
-        """Lock the booking's capacity unit, then read the booking as the lock holder sees it."""
         booking = booking_repository.get_booking(session, site_id, booking_id)
         service = catalog_repository.get_service(session, site_id, booking.service_id)
         unit = unit_of(booking, service)
-        lock_capacity_unit(
-            session, site_id, unit.lock_key, lock_timeout_ms=self._database.lock_timeout_ms
+        lock_units(session, self._database, site_id, [unit])
+        return LockedBooking(session, reread(session, booking, service, unit), service, unit)
+
+
+def lock_units(
+    session: DbSession, database: Database, site_id: str, units: Iterable[CapacityUnit]
+) -> None:
+    """Lock every unit (in key order, so two callers never wait on each other in a cycle).
+
+    Rows read before the lock sit in the session's identity map with the values seen then;
+    they are expired so the next read reflects the previous lock holder's commit.
+    """
+    for key in sorted({unit.lock_key for unit in units}):
+        lock_capacity_unit(session, site_id, key, lock_timeout_ms=database.lock_timeout_ms)
+    session.expire_all()
+
+
+def reread(session: DbSession, booking: Booking, service: Service, unit: CapacityUnit) -> Booking:
+    """The booking as the lock holder sees it; ABORTED if it left `unit` meanwhile."""
+    current = booking_repository.get_booking(session, booking.site_id, booking.id)
+    if unit_of(current, service) != unit:
+        raise Aborted(f"booking {booking.id} moved while this call waited; retry")
+    return current
+
+
+def record_change(
+    session: DbSession,
+    principal: Principal,
+    booking: Booking,
+    event_type: EventType,
+    notification: Notification,
+    now: datetime,
+) -> None:
+    """The outbox items and the event of a change, in the change's transaction.
+
+    A canceled or declined booking's pending SMS reminder is dropped. The event goes last: it
+    holds the site's event-sequence lock until commit (store/booking_repository.py).
+    """
+    if notification.notify:
+        message = notification_message(booking, now, event_type.value)
+        if message is not None:
+            outbox_repository.enqueue(session, booking.site_id, message, now)
+    if booking.status in (BookingStatus.CANCELED, BookingStatus.DECLINED):
+        outbox_repository.discard_unsent(
+            session, booking.site_id, booking.id, OutboxKind.SMS_REMINDER
         )
-        # Rows read before the lock sit in the session's identity map with the values seen
-        # then; expire them so the re-read reflects the previous lock holder's commit.
-        session.expire_all()
-        current = booking_repository.get_booking(session, site_id, booking_id)
-        if unit_of(current, service) != unit:
-            raise Aborted(f"booking {booking_id} moved while this call waited; retry")
-        return LockedBooking(session, current, service, unit)
+    booking_repository.append_event(session, event_type, booking, actor_of(principal), now)
 
 
 def with_notification(booking: Booking, notification: Notification) -> Booking:

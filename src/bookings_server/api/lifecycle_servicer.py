@@ -11,10 +11,11 @@ from typing import Any
 import grpc
 from bookings.v1 import bookings_service_pb2 as pb
 
-from bookings_server.api.booking_convert import booking_to_proto, payment_status
+from bookings_server.api.booking_convert import booking_to_proto, payment_status, slot_from_proto
 from bookings_server.api.context import current_principal
 from bookings_server.api.create_booking import Clock, utc_now
 from bookings_server.api.lifecycle_handlers import BookingLifecycle, Notification
+from bookings_server.api.lifecycle_reschedule import Rescheduler
 from bookings_server.domain.booking_rules import MAX_TEXT_LENGTH
 from bookings_server.domain.errors import InvalidArgument
 from bookings_server.store.database import Database
@@ -24,10 +25,12 @@ MAX_BOOKING_ID_LENGTH = 200
 
 
 class LifecycleRpcs:
-    """ConfirmOrDeclineBooking, ConfirmBooking, DeclineBooking and CancelBooking."""
+    """ConfirmOrDeclineBooking, ConfirmBooking, DeclineBooking, CancelBooking and
+    RescheduleBooking."""
 
     def __init__(self, database: Database, clock: Clock = utc_now) -> None:
         self.lifecycle = BookingLifecycle(database, clock)
+        self.rescheduler = Rescheduler(database, clock)
 
     def ConfirmOrDeclineBooking(
         self, request: pb.ConfirmOrDeclineBookingRequest, context: grpc.ServicerContext
@@ -75,6 +78,22 @@ class LifecycleRpcs:
             ignore_cancellation_policy=request.ignore_cancellation_policy,
         )
         return pb.CancelBookingResponse(booking=booking_to_proto(booking))
+
+    def RescheduleBooking(
+        self, request: pb.RescheduleBookingRequest, context: grpc.ServicerContext
+    ) -> pb.RescheduleBookingResponse:
+        if not request.HasField("slot"):
+            raise InvalidArgument.field("slot", "is required")
+        booking = self.rescheduler.reschedule(
+            current_principal(),
+            booking_id_of(request),
+            revision=request.revision,
+            slot=slot_from_proto(request.slot, "slot"),
+            notification=notification_of(request),
+            skip_availability_validation=request.skip_availability_validation,
+            ignore_booking_policy=request.ignore_booking_policy,
+        )
+        return pb.RescheduleBookingResponse(booking=booking_to_proto(booking))
 
 
 def booking_id_of(request: Any) -> str:

@@ -15,6 +15,7 @@ from bookings.v1 import (
 
 from bookings_server.api.availability_servicer import AvailabilityServicer
 from bookings_server.api.bookings_servicer import BookingsServicer
+from bookings_server.api.catalog_servicer import CatalogServicer
 from bookings_server.store.database import Database
 
 #: Full names of the services this server implements, for health and reflection.
@@ -33,6 +34,4 @@ def add_servicers(server: grpc.Server, database: Database) -> None:
     availability_service_pb2_grpc.add_AvailabilityServiceServicer_to_server(
         AvailabilityServicer(database), server
     )
-    catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
-        catalog_service_pb2_grpc.CatalogServiceServicer(), server
-    )
+    catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(database), server)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from bookings_server.domain.availability_slots import (
     open_slots,
     working_hours_slots,
 )
-from bookings_server.domain.booking import BookedSlot, Booking, SlotResource
+from bookings_server.domain.booking import BookedSlot, SlotResource
 from bookings_server.domain.catalog import Service, ServiceType, Session, StaffMember
 from bookings_server.domain.errors import NotFound
 
@@ -82,9 +82,10 @@ class AvailabilityEntry:
     total_spots: int
     open_spots: int
     violations: PolicyViolations
-    #: Wall-clock start and end in the response's zone, ISO 8601 without offset.
-    local_start: str
-    local_end: str
+    #: Wall-clock start and end in the response's zone, ISO 8601 without offset; filled in
+    #: for the returned page only.
+    local_start: str = ""
+    local_end: str = ""
     waiting_list: WaitingListSpots | None = None
     locked: bool = False
     #: The course schedule (courses are booked as a schedule); "" otherwise.
@@ -150,35 +151,12 @@ def booking_window(
     return start - BOOKING_WINDOW_MARGIN, end + max(longest, BOOKING_WINDOW_MARGIN)
 
 
-def busy_intervals(
-    bookings: Iterable[Booking], buffers: Mapping[str, timedelta]
-) -> dict[str, list[BusyInterval]]:
-    """Staff member id -> busy time of the bookings that hold capacity.
-
-    `buffers` maps a service id to its buffer after; an unknown service adds none.
-    """
-    busy: dict[str, list[BusyInterval]] = defaultdict(list)
-    for booking in bookings:
-        slot = booking.slot
-        if not booking.status.takes_capacity or slot is None or not slot.resource.id:
-            continue
-        if slot.start is None or slot.end is None:
-            continue
-        buffer = buffers.get(slot.service_id, timedelta(0))
-        busy[slot.resource.id].append(BusyInterval(slot.start, slot.end, buffer))
-    return dict(busy)
-
-
 class _EntryFactory:
-    """Builds entries for one query: the response zone, `now`, and the loaded data."""
+    """Builds entries for one query from `now` and the loaded data."""
 
-    def __init__(self, data: AvailabilityData, zone: ZoneInfo, now: datetime) -> None:
+    def __init__(self, data: AvailabilityData, now: datetime) -> None:
         self._data = data
-        self._zone = zone
         self._now = now
-
-    def _local(self, instant: datetime) -> str:
-        return instant.astimezone(self._zone).replace(tzinfo=None).isoformat()
 
     def _resource(self, staff_id: str) -> SlotResource:
         staff = self._data.staff.get(staff_id)
@@ -209,8 +187,6 @@ class _EntryFactory:
             total_spots=total_spots,
             open_spots=open_spots,
             violations=violations,
-            local_start=self._local(slot.start),
-            local_end=self._local(slot.end),
             waiting_list=self._waiting_list(service, occupancy.waiting),
             schedule_id=schedule_id,
         )
@@ -354,7 +330,7 @@ def all_entries(
     services = _services(query, data)
     zone_name = query.timezone or services[0].timezone
     zone = ZoneInfo(zone_name)
-    factory = _EntryFactory(data, zone, now)
+    factory = _EntryFactory(data, now)
     sessions_by_service: dict[str, list[Session]] = defaultdict(list)
     for session in data.sessions:
         sessions_by_service[session.service_id].append(session)
@@ -374,6 +350,19 @@ def all_entries(
     return _limit_per_day(entries, query.slots_per_day, zone), zone_name
 
 
+def _wall_time(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).replace(tzinfo=None).isoformat()
+
+
+def _with_local_times(entry: AvailabilityEntry, zone: ZoneInfo) -> AvailabilityEntry:
+    assert entry.slot.end is not None
+    return replace(
+        entry,
+        local_start=_wall_time(entry.start, zone),
+        local_end=_wall_time(entry.slot.end, zone),
+    )
+
+
 def query_availability(
     query: AvailabilityQuery, data: AvailabilityData, now: datetime
 ) -> AvailabilityPage:
@@ -386,4 +375,6 @@ def query_availability(
     entries, zone_name = all_entries(query, data, now)
     page_end = offset + query.effective_page_size
     token = encode_page_token(query, page_end) if page_end < len(entries) else ""
-    return AvailabilityPage(tuple(entries[offset:page_end]), token, zone_name)
+    zone = ZoneInfo(zone_name)
+    page = tuple(_with_local_times(entry, zone) for entry in entries[offset:page_end])
+    return AvailabilityPage(page, token, zone_name)

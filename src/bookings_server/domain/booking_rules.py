@@ -67,6 +67,9 @@ MAX_ADDITIONAL_FIELDS = 100
 MAX_PARTICIPANTS = 100_000
 MAX_REQUEST_ID_LENGTH = 200
 MAX_TEXT_LENGTH = 10_000
+#: Contact details and other short strings; emails are indexed, so they must stay short.
+MAX_NAME_LENGTH = 320
+MAX_ZONE_LENGTH = 64
 
 _ENTITY = "booking.booked_entity"
 _SLOT = f"{_ENTITY}.slot"
@@ -158,7 +161,15 @@ def _participants_shape(draft: BookingDraft) -> list[FieldViolation]:
 
 
 def _size_limits(draft: BookingDraft) -> list[FieldViolation]:
-    violations: list[FieldViolation] = []
+    violations: list[FieldViolation] = [
+        FieldViolation(f"booking.contact_details.{name}", f"at most {MAX_NAME_LENGTH} characters")
+        for name, value in vars(draft.contact).items()
+        if len(value) > MAX_NAME_LENGTH
+    ]
+    if len(draft.external_user_id) > MAX_NAME_LENGTH:
+        violations.append(
+            FieldViolation("booking.external_user_id", f"at most {MAX_NAME_LENGTH} characters")
+        )
     if len(draft.additional_fields) > MAX_ADDITIONAL_FIELDS:
         violations.append(
             FieldViolation("booking.additional_fields", f"at most {MAX_ADDITIONAL_FIELDS} entries")
@@ -177,9 +188,11 @@ def _size_limits(draft: BookingDraft) -> list[FieldViolation]:
 
 
 def _is_zone(name: str) -> bool:
+    if len(name) > MAX_ZONE_LENGTH:
+        return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
 

@@ -13,6 +13,10 @@ from datetime import datetime, timedelta
 
 from bookings_server.domain.booking import Booking
 from bookings_server.domain.catalog import Service, ServiceType
+from bookings_server.domain.catalog_validation import MAX_SLOT_LENGTH
+
+#: The longest an appointment keeps its staff member busy: its duration plus its buffer.
+MAX_STAFF_HOLD = 2 * MAX_SLOT_LENGTH
 
 
 class UnitKind(enum.Enum):

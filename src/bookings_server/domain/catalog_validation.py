@@ -82,7 +82,9 @@ def check_timezone(found: Violations, path: str, name: str) -> None:
 
 
 def check_name(found: Violations, path: str, name: str) -> None:
-    if not name.strip():
+    if "\x00" in name:
+        found.add(path, "must not contain NUL characters")
+    elif not name.strip():
         found.add(path, "required")
     elif len(name) > MAX_NAME_LENGTH:
         found.add(path, f"at most {MAX_NAME_LENGTH} characters")
@@ -202,7 +204,8 @@ def _check_ids(found: Violations, path: str, ids: tuple[str, ...], limit: int) -
 def validate_staff_member(staff: StaffMember, path: str = "staff_member") -> None:
     found = Violations()
     check_name(found, f"{path}.name", staff.name)
-    if len(staff.email) > MAX_EMAIL_LENGTH or (staff.email and "@" not in staff.email):
+    email = staff.email
+    if len(email) > MAX_EMAIL_LENGTH or (email and "@" not in email) or "\x00" in email:
         found.add(f"{path}.email", "not an email address")
     check_timezone(found, f"{path}.timezone", staff.timezone)
     found.extend(working_hours_violations(f"{path}.working_hours", staff.working_hours))
@@ -213,7 +216,7 @@ def validate_staff_member(staff: StaffMember, path: str = "staff_member") -> Non
         check_instant(found, f"{item}.start_date", blocked.start)
         check_instant(found, f"{item}.end_date", blocked.end)
         if blocked.end <= blocked.start:
-            found.add(f"{item}.end_date", "must be after start_date")
+            found.add(f"{item}.end_date", "must be after the start")
     found.raise_if_any()
 
 
@@ -232,7 +235,7 @@ def working_hours_violations(
             continue
         start, end = _minutes(interval.start), _minutes(interval.end)
         if end <= start:
-            found.add(f"{item}.end_time", "must be after start_time")
+            found.add(f"{item}.end_time", "must be after the start time")
             continue
         by_day.setdefault(interval.weekday, []).append((start, end, index))
     for day in by_day.values():
@@ -254,7 +257,7 @@ def validate_session(spec: SessionSpec, path: str = "session") -> None:
     check_instant(found, f"{path}.start_date", spec.start)
     check_instant(found, f"{path}.end_date", spec.end)
     if spec.end <= spec.start:
-        found.add(f"{path}.end_date", "must be after start_date")
+        found.add(f"{path}.end_date", "must be after the start")
     elif spec.end - spec.start > MAX_SESSION_LENGTH:
         found.add(f"{path}.end_date", "a session lasts at most 7 days")
     if spec.capacity is not None:

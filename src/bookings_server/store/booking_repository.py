@@ -30,7 +30,7 @@ from bookings_server.domain.availability_slots import BusyInterval
 from bookings_server.domain.booking import Actor, Booking, BookingStatus, EventType, PaymentStatus
 from bookings_server.domain.booking_events import BookingEvent
 from bookings_server.domain.booking_query import BookingQuery, PagePosition
-from bookings_server.domain.capacity import CapacityUnit, UnitKind
+from bookings_server.domain.capacity import MAX_STAFF_HOLD, CapacityUnit, UnitKind
 from bookings_server.domain.errors import Aborted, NotFound
 from bookings_server.domain.identity import IdentityType
 from bookings_server.domain.outbox import OutboxKind, OutboxMessage
@@ -168,8 +168,8 @@ def taken_spots(
     """Participants of CONFIRMED and PENDING bookings holding room in `unit`.
 
     SESSION: bookings of the session. SCHEDULE: whole-course bookings of the schedule.
-    STAFF: the staff member's bookings whose [start, end + buffer) overlaps the unit's
-    [start, blocked_until).
+    STAFF: the staff member's appointment bookings whose [start, end + buffer) overlaps the
+    unit's [start, blocked_until); class sessions the staff member teaches do not count.
     """
     query = select(func.coalesce(func.sum(BookingRow.participants), 0)).where(
         BookingRow.site_id == site_id, BookingRow.status.in_(_HOLDING)
@@ -180,14 +180,29 @@ def taken_spots(
         query = query.where(BookingRow.entity == "SCHEDULE", BookingRow.schedule_id == unit.id)
     else:
         assert unit.start is not None and unit.blocked_until is not None
-        query = query.where(
-            BookingRow.staff_member_id == unit.id,
-            BookingRow.start_date < unit.blocked_until,
-            BookingRow.blocked_until > unit.start,
-        )
+        query = query.where(*_appointments_overlapping([unit.id], unit.start, unit.blocked_until))
     if exclude_booking_id:
         query = query.where(BookingRow.id != exclude_booking_id)
     return int(session.execute(query).scalar_one())
+
+
+def _appointments_overlapping(
+    staff_ids: Collection[str], start: datetime, end: datetime
+) -> tuple[ColumnElement[bool], ...]:
+    """Appointment bookings (slots without a session) of the staff members whose
+    [start, end + buffer) overlaps [start, end).
+
+    No appointment holds its staff member longer than MAX_STAFF_HOLD, which bounds the index
+    range scan on (site_id, staff_member_id, start_date) from below.
+    """
+    return (
+        BookingRow.staff_member_id.in_(list(staff_ids)),
+        BookingRow.session_id.is_(None),
+        BookingRow.entity == "SLOT",
+        BookingRow.start_date > start - MAX_STAFF_HOLD,
+        BookingRow.start_date < end,
+        BookingRow.blocked_until > start,
+    )
 
 
 def _overlapping(
@@ -196,9 +211,7 @@ def _overlapping(
     return (
         BookingRow.site_id == site_id,
         BookingRow.status.in_(_HOLDING),
-        BookingRow.staff_member_id.in_(list(staff_ids)),
-        BookingRow.start_date < end,
-        BookingRow.blocked_until > start,
+        *_appointments_overlapping(staff_ids, start, end),
     )
 
 

@@ -32,7 +32,8 @@ from bookings_server.domain.catalog_validation import (
     validate_session,
     validate_staff_member,
 )
-from bookings_server.domain.errors import FieldViolation, NotFound
+from bookings_server.domain.errors import FailedPrecondition, FieldViolation, NotFound
+from bookings_server.store.booking_repository import taken_by_sessions
 from bookings_server.store.catalog_rows import (
     blocked_time_row,
     fill_service_row,
@@ -374,7 +375,8 @@ def upsert_keyed_sessions(
     recurrence_path: str = "recurrence",
 ) -> list[Session]:
     """Create or update the sessions imported under `key` (occurrence n is "key#n"); sessions
-    of an earlier import that the new definition no longer produces are deleted."""
+    of an earlier import that the new definition no longer produces are deleted, unless they
+    have CONFIRMED or PENDING bookings (FailedPrecondition SESSIONS_IN_USE)."""
     service = _session_service(db, site_id, spec, path)
     occurrences = _occurrences(spec, recurrence, service.timezone, recurrence_path)
     keys = [f"{key}#{n}" for n in range(1, len(occurrences) + 1)] if recurrence else [key]
@@ -404,8 +406,14 @@ def upsert_keyed_sessions(
             _fill_session_row(row, spec, start, end)
             row.recurrence_id = recurrence_id if recurrence else ""
         rows.append(row)
-    for stale in existing.values():
-        db.delete(stale)
+    stale = list(existing.values())
+    if stale and any(taken_by_sessions(db, site_id, [row.id for row in stale]).values()):
+        raise FailedPrecondition(
+            f"{path}: the new definition drops sessions that have bookings; cancel them first",
+            reason="SESSIONS_IN_USE",
+        )
+    for row in stale:
+        db.delete(row)
     db.flush()
     return [session_from_rows(row, service) for row in rows]
 

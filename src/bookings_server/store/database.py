@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bookings_server.domain.errors import Unavailable
+from bookings_server.domain.errors import InvalidArgument, Unavailable
 
 #: Execution option set on the write engine; the SQLite `begin` hook reads it.
 _WRITE_OPTION = "bookings_write"
@@ -111,9 +111,19 @@ def _install_sqlite_recipe(engine: Engine, busy_timeout_ms: int) -> None:
 
 @contextmanager
 def _translate_busy_errors() -> Iterator[None]:
-    """A busy database or a lock wait that timed out is `Unavailable` (retryable)."""
+    """A busy database or a lock wait that timed out is `Unavailable` (retryable).
+
+    Also the safety net for text PostgreSQL cannot store (NUL characters, which SQLite
+    accepts): InvalidArgument rather than an internal error.
+    """
     try:
         yield
+    except exc.DataError as error:
+        if "NUL (0x00)" in str(error.orig):
+            raise InvalidArgument(
+                "text fields cannot contain NUL (0x00) characters", reason="INVALID_TEXT"
+            ) from error
+        raise
     except exc.OperationalError as error:
         if _is_transient(error):
             raise Unavailable(

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bookings_server.domain.outbox import OutboxItem, OutboxKind, OutboxMessage
@@ -120,6 +120,25 @@ def mark_failed(
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def discard_unsent(session: Session, site_id: str, booking_id: str, kind: OutboxKind) -> int:
+    """Drop the booking's unsent items of `kind` (a canceled or moved booking's SMS reminder).
+
+    An item a worker has already claimed may still be delivered (at least once); returns the
+    number dropped.
+    """
+    result = session.execute(
+        delete(OutboxRow)
+        .where(
+            OutboxRow.site_id == site_id,
+            OutboxRow.booking_id == booking_id,
+            OutboxRow.kind == kind.value,
+            OutboxRow.sent_at.is_(None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def list_items(
