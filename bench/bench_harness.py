@@ -83,6 +83,7 @@ class ServerProcess:
     reuse_port: bool = False
     extra_args: Sequence[str] = ()
     name: str = "server"
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -118,8 +119,11 @@ class ServerProcess:
             cmd += ["--database-url", self.database_url]
         if self.reuse_port:
             cmd.append("--reuse-port")
-        env = dict(os.environ)
+        env = dict(os.environ, **self.env)
         env.pop("BOOKINGS_DATABASE_URL", None)
+        if module != "bookings_server.cli":
+            bench = str(Path(__file__).resolve().parent)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [bench, env.get("PYTHONPATH")]))
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT

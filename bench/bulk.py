@@ -72,7 +72,9 @@ def booking_id(k: int, run: uuid.UUID) -> str:
     return str(uuid.UUID(int=(run.int >> 48 << 48) | k))
 
 
-def booking_row(k: int, site_id: str, catalog: Catalog, now: datetime, run: uuid.UUID) -> dict[str, Any]:
+def booking_row(
+    k: int, site_id: str, catalog: Catalog, now: datetime, run: uuid.UUID
+) -> dict[str, Any]:
     staff_id, service_id, start, status = placement(k, catalog)
     booking = Booking(
         id=booking_id(k, run),

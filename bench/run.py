@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +45,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_harness as harness
+from count_statements import read_counts
 
 BENCH_DIR = Path(__file__).resolve().parent
 ALL_WORKLOADS = (
@@ -140,11 +142,26 @@ def start_server(run: Run, *, name: str, port: int) -> harness.ServerProcess:
         reuse_port=run.args.reuse_port_supported,
         extra_args=("--log-level", run.args.server_log_level),
         name=name,
+        env={"BENCH_STATEMENT_LOG": str(statement_log(run, name))},
     )
     log(f"starting {name} on {server.address}")
     server.start()
     run.servers.append(server)
     return server
+
+
+def statement_log(run: Run, name: str) -> Path:
+    return run.workdir / f"statements-{name}.json"
+
+
+def statement_counts(run: Run) -> Counter[str]:
+    """Statements executed so far by all servers (--count-statements)."""
+    total: Counter[str] = Counter()
+    if run.args.count_statements:
+        time.sleep(1.0)  # the server writes its totals twice a second
+        for server in run.servers:
+            total.update(read_counts(statement_log(run, server.name)))
+    return total
 
 
 def drive(
@@ -162,6 +179,7 @@ def drive(
         "params": params,
         "label": label,
     }
+    statements_before = statement_counts(run)
     cpu_before = {s.name: harness.proc_cpu_seconds(s.pid) for s in run.servers}
     profiler = start_profiler(run, label)
     started = time.perf_counter()
@@ -184,6 +202,16 @@ def drive(
     result["client_cpu_util"] = result["client_cpu_s"] / wall
     result["server_cpu_us_per_call"] = server_cpu / max(done, 1) * 1e6
     result["server_processes"] = len(run.servers)
+    if run.args.count_statements:
+        statements = statement_counts(run)
+        statements.subtract(statements_before)
+        calls = max(done + result["errors"], 1)
+        result["statements_per_call"] = {
+            kind: round(n / calls, 2) for kind, n in statements.most_common() if n > 0
+        }
+        result["statements_per_call_total"] = round(
+            sum(n for kind, n in statements.items() if not kind.startswith("pool")) / calls, 2
+        )
     return result
 
 
@@ -426,6 +454,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="raw: collapsed stacks (summarise with bench/profile_summary.py)",
     )
     parser.add_argument("--py-spy-args", nargs="*", default=[])
+    parser.add_argument(
+        "--count-statements",
+        action="store_true",
+        help="run the server through bench/count_statements.py: SQL statements per call "
+        "(slightly slower; not for the headline figures)",
+    )
     parser.add_argument("--json", type=Path, help="write results here")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     parser.add_argument("--keep", action="store_true", help="keep the temp data dir")
@@ -442,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     args.reuse_port_supported = harness.serve_supports("--reuse-port")
+    if args.count_statements:
+        os.environ["BENCH_SERVER_MODULE"] = "count_statements"
     workdir = Path(tempfile.mkdtemp(prefix="bookings-bench-"))
     if args.postgres:
         url, backend = postgres_url(args), "postgresql"

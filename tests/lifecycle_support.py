@@ -3,7 +3,6 @@ bookings are created through the real CreateBooking RPC."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -33,7 +32,6 @@ CONFIRMED = booking_pb2.BOOKING_STATUS_CONFIRMED
 DECLINED = booking_pb2.BOOKING_STATUS_DECLINED
 PENDING = booking_pb2.BOOKING_STATUS_PENDING
 CANCELED = booking_pb2.BOOKING_STATUS_CANCELED
-CREATED = booking_pb2.BOOKING_STATUS_CREATED
 
 
 def next_hour(days: float = 2) -> datetime:
@@ -200,17 +198,13 @@ def create_bookings(
 
 def error_reason(error: grpc.RpcError) -> str:
     """The ErrorInfo reason of a failed call."""
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    status = rpc_status.from_call(error)
     assert status is not None, error
     for detail in status.details:
         info = error_details_pb2.ErrorInfo()
         if detail.Unpack(info):
-            return info.reason
+            return str(info.reason)
     raise AssertionError(f"no ErrorInfo in {error}")
-
-
-def statuses(bookings: Sequence[booking_pb2.Booking]) -> list[int]:
-    return [booking.status for booking in bookings]
 
 
 @dataclass

@@ -152,6 +152,14 @@ def test_updating_a_service_overwrites_its_fields_but_not_its_type(db: Database)
         ({"policy": BookingPolicy(min_notice=timedelta(-1))}, "service.booking_policy.min_notice"),
         ({"policy": BookingPolicy(max_advance=timedelta(0))}, "service.booking_policy.max_advance"),
         (
+            {"policy": BookingPolicy(max_advance=timedelta(days=40_000))},
+            "service.booking_policy.max_advance",
+        ),
+        (
+            {"policy": BookingPolicy(cancellation_window=timedelta(days=4000))},
+            "service.booking_policy.cancellation_window",
+        ),
+        (
             {"policy": BookingPolicy(max_participants_per_booking=-1)},
             "service.booking_policy.max_participants_per_booking",
         ),

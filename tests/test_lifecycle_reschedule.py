@@ -14,6 +14,7 @@ from bookings.v1 import bookings_service_pb2 as pb
 from conftest import AuthMetadata, StartServer
 from lifecycle_support import (
     CONFIRMED,
+    SITE,
     AppointmentSetup,
     ClassSetup,
     LifecycleEnv,
@@ -23,6 +24,9 @@ from lifecycle_support import (
     error_reason,
     stamp,
 )
+
+from bookings_server.domain.outbox import OutboxKind
+from bookings_server.store import outbox_repository
 
 
 @pytest.fixture
@@ -185,3 +189,15 @@ def test_move_is_recorded_as_an_event(env: LifecycleEnv) -> None:
     stream.cancel()
     assert events[-1].type == pb.EVENT_TYPE_BOOKING_RESCHEDULED
     assert events[-1].booking == moved
+
+
+def test_move_reschedules_the_sms_reminder(env: LifecycleEnv) -> None:
+    old = env.seeder.class_session()
+    new = env.seeder.another_session(old, starts_in=timedelta(days=4))
+    request = class_booking_request(old)
+    request.send_sms_reminder = True
+    _move(env, env.create(request), _to_session(new))
+    with env.seeder.database.read() as db:
+        items = outbox_repository.list_items(db, site_id=SITE)
+    reminders = [item.due_at for item in items if item.kind is OutboxKind.SMS_REMINDER]
+    assert reminders == [new.session.start - timedelta(hours=24)]

@@ -26,6 +26,8 @@ from lifecycle_support import (
 )
 
 from bookings_server.domain.identity import Permission
+from bookings_server.domain.outbox import OutboxKind
+from bookings_server.store import outbox_repository
 from bookings_server.store.locks import lock_capacity_unit
 
 NOT_PAID = booking_pb2.PAYMENT_STATUS_NOT_PAID
@@ -287,3 +289,29 @@ def test_lock_wait_that_times_out_is_unavailable_and_changes_nothing(
         )
     assert env.get(booking).status == booking_pb2.BOOKING_STATUS_CREATED
     assert env.confirm_or_decline(booking).status == CONFIRMED
+
+
+# Outbox side effects.
+
+
+def _outbox(env: LifecycleEnv, booking: Any) -> list[Any]:
+    with env.seeder.database.read() as db:
+        return outbox_repository.list_items(db, site_id=SITE, booking_id=booking.id)
+
+
+def test_cancel_drops_the_pending_sms_reminder(env: LifecycleEnv, session: ClassSetup) -> None:
+    request = class_booking_request(session)
+    request.send_sms_reminder = True
+    booking = env.create(request)
+    assert OutboxKind.SMS_REMINDER in {item.kind for item in _outbox(env, booking)}
+    _cancel(env, booking)
+    assert OutboxKind.SMS_REMINDER not in {item.kind for item in _outbox(env, booking)}
+
+
+def test_notification_is_queued_with_the_change(env: LifecycleEnv, session: ClassSetup) -> None:
+    booking = env.create(class_booking_request(session))
+    notification = booking_pb2.ParticipantNotification(notify_participants=True, message="See you")
+    confirmed = _confirm(env, booking, participant_notification=notification)
+    assert confirmed.participant_notification == notification
+    kinds = [item.kind for item in _outbox(env, booking)]
+    assert kinds.count(OutboxKind.PARTICIPANT_NOTIFICATION) == 1

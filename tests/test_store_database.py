@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -144,13 +145,22 @@ def test_sqlite_connections_use_the_reliability_pragmas(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgres_capacity_unit_lock_serializes_writers_of_one_unit(
-    empty_database_url: str,
+    postgres_server: Any,
 ) -> None:
     """SQLite needs no lock row: BEGIN IMMEDIATE already serializes all its writers."""
-    if not empty_database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
-    migrate(empty_database_url)
-    database = Database.from_url(empty_database_url)
+    name = f"locks_{uuid.uuid4().hex[:12]}"
+    postgres_server.admin(f"CREATE DATABASE {name} TEMPLATE {postgres_server.template}")
+    database = Database.from_url(postgres_server.url(name))
+    try:
+        # First round: the lock row is new (the waiter blocks on the uncommitted insert);
+        # second round: the row exists (the waiter blocks on FOR UPDATE).
+        for _ in range(2):
+            _assert_unit_is_held_exclusively(database)
+    finally:
+        database.dispose()
+
+
+def _assert_unit_is_held_exclusively(database: Database) -> None:
     holding, release = threading.Event(), threading.Event()
 
     def first_writer() -> None:
@@ -171,4 +181,3 @@ def test_postgres_capacity_unit_lock_serializes_writers_of_one_unit(
     finally:
         release.set()
         thread.join()
-        database.dispose()

@@ -60,7 +60,7 @@ def test_readme_command_works_against_a_live_server(
     command: ReadmeCommand, start_server: StartServer, auth_metadata: AuthMetadata
 ) -> None:
     server = start_server()
-    token = auth_metadata(server, site_id="local")[0][1].removeprefix("Bearer ")
+    token = auth_metadata(server, site_id="demo-site")[0][1].removeprefix("Bearer ")
     venv_bin = str(Path(sys.executable).parent)
 
     result = subprocess.run(

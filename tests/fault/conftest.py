@@ -13,10 +13,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from fault.fault_support import COUNTS, FaultSize, SeededServer, harness, seed_ids, selected_size
 
 from bookings_server.config import Config
 from bookings_server.server import build_server
+from fault.fault_support import COUNTS, FaultSize, SeededServer, harness, seed_ids, selected_size
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,14 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 from bookings.v1 import booking_pb2, bookings_service_pb2
+
 from fault.fault_support import FaultSize, harness
 
 TAKES_CAPACITY = (booking_pb2.BOOKING_STATUS_CONFIRMED, booking_pb2.BOOKING_STATUS_PENDING)
@@ -49,13 +51,13 @@ def load(
     worker: int,
 ) -> None:
     """Create, confirm and sometimes cancel bookings until `stop`."""
-    rng = random.Random(worker)
+    rng = random.Random()
     cancel = True
     with harness.stubs(address, metadata) as api:
         n = 0
         while not stop.is_set():
             n += 1
-            request_id = f"crash-{worker}-{n}-{rng.random()}"
+            request_id = f"crash-{worker}-{n}-{uuid.uuid4().hex}"
             request = harness.create_booking_request(
                 rng.choice(catalog.session_ids),
                 catalog.class_service_id,

@@ -9,11 +9,12 @@ from typing import Any
 
 import grpc
 import pytest
-from fault.fault_support import FaultSize, SeededServer, all_methods, call_method
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from fault.fault_support import FaultSize, SeededServer, all_methods, call_method
 from fault.proto_strategies import message_strategy
 
 #: Answers that mean the server failed rather than judged the request.

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 from bookings.v1 import availability_service_pb2
-from fault.fault_support import SeededServer, all_methods, call_method, harness
 from google.protobuf.descriptor import FieldDescriptor, MethodDescriptor
+
+from fault.fault_support import SeededServer, all_methods, call_method, harness
 from fault.proto_strategies import repeated_paths, with_huge_repeated
 
 REFUSALS = {grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INVALID_ARGUMENT}

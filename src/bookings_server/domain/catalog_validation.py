@@ -36,6 +36,7 @@ MAX_WORKING_INTERVALS = 100
 MAX_BLOCKED_TIMES = 1000
 MAX_SLOT_LENGTH = timedelta(days=1)
 MAX_SESSION_LENGTH = timedelta(days=7)
+MAX_POLICY_PERIOD = timedelta(days=3650)
 #: Instants outside these years are refused: nobody books them, and they overflow local time.
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 2200
@@ -147,17 +148,24 @@ def validate_service(service: Service, path: str = "service") -> None:
 
 
 def _check_policy(found: Violations, path: str, policy: BookingPolicy) -> None:
-    if policy.min_notice < timedelta(0):
-        found.add(f"{path}.min_notice", "must not be negative")
+    limit = "at most 10 years"
+    for name, value in (
+        ("min_notice", policy.min_notice),
+        ("cancellation_window", policy.cancellation_window),
+    ):
+        if value < timedelta(0):
+            found.add(f"{path}.{name}", "must not be negative")
+        elif value > MAX_POLICY_PERIOD:
+            found.add(f"{path}.{name}", limit)
     if policy.max_advance is not None and policy.max_advance <= timedelta(0):
         found.add(f"{path}.max_advance", "must be positive (leave it unset for no limit)")
+    elif policy.max_advance is not None and policy.max_advance > MAX_POLICY_PERIOD:
+        found.add(f"{path}.max_advance", limit)
     if not 0 <= policy.max_participants_per_booking <= MAX_CAPACITY:
         found.add(
             f"{path}.max_participants_per_booking",
             f"must be between 0 (the capacity) and {MAX_CAPACITY}",
         )
-    if policy.cancellation_window < timedelta(0):
-        found.add(f"{path}.cancellation_window", "must not be negative")
 
 
 def _check_choices(found: Violations, path: str, choices: tuple[ServiceOption, ...]) -> None:

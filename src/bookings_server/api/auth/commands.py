@@ -16,8 +16,8 @@ from bookings_server.domain.identity import ALL_SCOPES, IdentityType
 
 #: Scopes of a minted token when no --scope is given: all four (a full local developer token).
 DEFAULT_MINT_SCOPES = ALL_SCOPES
-#: The site of the owner token `bookings serve` prints for local use.
-LOCAL_SITE = "local"
+#: The site of the owner token `bookings serve` prints: the demo catalog's site.
+LOCAL_SITE = "demo-site"
 LOCAL_TOKEN_TTL = timedelta(hours=24)
 
 _TTL = re.compile(r"^(\d+)([smhd]?)$")
