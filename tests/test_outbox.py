@@ -24,12 +24,13 @@ from booking_helpers import (
 )
 from bookings.v1 import booking_pb2
 
+from bookings_server.config import Config
 from bookings_server.domain.catalog import ServiceType
 from bookings_server.domain.outbox import OutboxItem, OutboxKind
 from bookings_server.store import outbox_repository
 from bookings_server.store.database import Database
 from bookings_server.store.outbox_repository import OutboxState
-from bookings_server.worker import OutboxWorker, WorkerSettings
+from bookings_server.worker import OutboxWorker, WorkerSettings, start_worker_thread
 
 TESTS = Path(__file__).resolve().parent
 NOTIFY = booking_pb2.ParticipantNotification(notify_participants=True, message="See you!")
@@ -246,3 +247,24 @@ def test_a_worker_killed_between_send_and_mark_delivers_the_item_again(
     assert [
         s.sent_at is not None for s in items(database, booking.id) if s.id == first_delivery
     ] == [True]
+
+
+def test_the_server_process_can_run_the_worker_in_a_thread(
+    env: BookingEnv, database: Database
+) -> None:
+    booking = book_with_deliveries(env)
+
+    thread = start_worker_thread(Config(database_url=env.database_url, run_worker=True))
+    assert thread is not None
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if sum(s.sent_at is not None for s in items(database, booking.id)) == 2:
+                break
+            time.sleep(0.05)
+    finally:
+        thread.stop()
+
+    assert [s.kind for s in items(database, booking.id) if s.sent_at is None] == [
+        OutboxKind.SMS_REMINDER
+    ]

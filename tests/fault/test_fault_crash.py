@@ -34,6 +34,8 @@ class Ledger:
     requests: dict[str, bookings_service_pb2.CreateBookingRequest] = field(default_factory=dict)
     #: request_id -> booking id, for every CreateBooking answered OK
     created: dict[str, str] = field(default_factory=dict)
+    #: request_ids answered FAILED_PRECONDITION (no room): nothing may be stored for them
+    refused: set[str] = field(default_factory=set)
     #: booking id -> status, for every ConfirmOrDeclineBooking answered OK
     decided: dict[str, int] = field(default_factory=dict)
 
@@ -71,7 +73,9 @@ def load(
                 reply = api.bookings.CreateBooking(request, metadata=metadata, timeout=10)
             except grpc.RpcError as error:
                 if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
-                    continue  # the session is full: a precise refusal
+                    with ledger.lock:  # the session is full: a precise refusal
+                        ledger.refused.add(request_id)
+                    continue
                 if error.code() in GONE:
                     continue
                 raise
@@ -167,10 +171,20 @@ def test_kill9_under_load_loses_no_acknowledged_booking_and_never_overbooks(
 
 
 def retry_unacknowledged_creates(api: harness.Stubs, ledger: Ledger) -> None:
-    """Clients retry what got no answer, with the same request_id: exactly once (AIP-155)."""
+    """Clients retry what got no answer, with the same request_id: exactly once (AIP-155).
+
+    A create that never committed may now find its session full; that refusal is recorded
+    and verify() checks that nothing was stored for it."""
     for request_id, request in ledger.requests.items():
-        if request_id not in ledger.created:
+        if request_id in ledger.created or request_id in ledger.refused:
+            continue
+        try:
             reply = api.bookings.CreateBooking(request, metadata=api.metadata, timeout=30)
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                raise
+            ledger.refused.add(request_id)
+        else:
             ledger.created[request_id] = reply.booking.id
 
 
@@ -182,6 +196,8 @@ def verify(
     per_request = Counter(booking.external_user_id for booking in stored)
     duplicated = [key for key, n in per_request.items() if n > 1]
     assert not duplicated, f"request ids that created more than one booking: {duplicated[:5]}"
+    stored_refused = ledger.refused & set(per_request)
+    assert not stored_refused, f"refused creates stored anyway: {sorted(stored_refused)[:3]}"
     missing = [bid for bid in ledger.created.values() if bid not in by_id]
     assert not missing, f"{len(missing)} acknowledged bookings lost, e.g. {missing[:3]}"
     wrong = {
