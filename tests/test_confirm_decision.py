@@ -106,6 +106,15 @@ def test_skip_availability_validation_never_conflicts(env: LifecycleEnv) -> None
     assert decided.status == CONFIRMED
 
 
+def test_a_skipped_booking_that_overbooks_when_confirmed_is_double_booked(
+    env: LifecycleEnv,
+) -> None:
+    """Never declined, but the overbooking is recorded (RELIABILITY.md promise 1)."""
+    booking = _contender(env, skip_availability_validation=True)
+    decided = env.confirm_or_decline(booking, NOT_PAID)
+    assert (decided.status, decided.double_booked) == (CONFIRMED, True)
+
+
 def test_skip_business_confirmation_never_goes_pending(env: LifecycleEnv) -> None:
     setup = env.seeder.class_session(capacity=2, manual_approval=True)
     request = class_booking_request(setup, skip_business_confirmation=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import grpc
 import pytest
 from conftest import AuthMetadata, RunningServer
+from google.protobuf import message_factory
+from google.protobuf.descriptor import Descriptor
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
@@ -89,3 +91,41 @@ def test_random_request_bytes_never_produce_internal_or_unknown(
         grpc.StatusCode.INTERNAL,
         grpc.StatusCode.UNKNOWN,
     ), (error.code(), error.details())
+
+
+def _with_nul_in_first_string(descriptor: Descriptor) -> tuple[bytes, str]:
+    """A request of `descriptor` whose first (depth-first) string field holds a NUL."""
+    request = message_factory.GetMessageClass(descriptor)()
+    message, path = request, ""
+    while True:
+        fields = [f for f in message.DESCRIPTOR.fields if not f.is_repeated]
+        text = next((f for f in fields if f.type == f.TYPE_STRING), None)
+        if text is not None:
+            setattr(message, text.name, "a\x00b")
+            return request.SerializeToString(), f"{path}{text.name}"
+        nested = next(f for f in fields if f.type == f.TYPE_MESSAGE)
+        path = f"{path}{nested.name}."
+        message = getattr(message, nested.name)
+
+
+@pytest.mark.parametrize("method", BOOKINGS_METHODS)
+def test_nul_characters_in_any_request_text_are_invalid_argument_naming_the_field(
+    grpc_server: RunningServer, auth_metadata: AuthMetadata, method: str
+) -> None:
+    service_name, method_name = method.strip("/").split("/")
+    descriptor = (
+        next(s for s in services_named(SERVICE_NAMES) if s.full_name == service_name)
+        .methods_by_name[method_name]
+        .input_type
+    )
+    body, field = _with_nul_in_first_string(descriptor)
+
+    error = _call_raw(grpc_server, method, body, auth_metadata(grpc_server))
+
+    assert error is not None
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(error)
+    assert status is not None
+    bad_request = error_details_pb2.BadRequest()
+    assert any(detail.Unpack(bad_request) for detail in status.details)
+    assert [v.field for v in bad_request.field_violations] == [field]

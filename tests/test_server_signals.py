@@ -38,7 +38,7 @@ from bookings_server.api.servicers import SERVICE_NAMES
 from bookings_server.config import Config
 from bookings_server.logs import configure_logging
 from bookings_server.server import build_server
-from bookings_server.serving import run_until_signalled
+from bookings_server.serving import DrainControls, run_until_signalled
 
 proto = descriptor_pb2.FileDescriptorProto(
     name="draintest/v1/slow.proto", package="draintest.v1", syntax="proto3",
@@ -61,12 +61,12 @@ def sleep(request, context):
 
 
 configure_logging()
-health_servicer = health.HealthServicer()
+controls = DrainControls()
 config = Config(address="127.0.0.1:0", data_dir=Path(sys.argv[1]), grace_period=10)
 server, port = build_server(
     config,
     guarded_services=(*services_named(SERVICE_NAMES), slow_service),
-    health_servicer=health_servicer,
+    controls=controls,
 )
 server.add_generic_rpc_handlers([
     grpc.method_handlers_generic_handler("draintest.v1.SlowService", {{
@@ -79,7 +79,7 @@ server.add_generic_rpc_handlers([
 ])
 server.start()
 print(f"serving on port {{port}}", flush=True)
-run_until_signalled(server, health_servicer, config.grace_period)
+run_until_signalled(server, controls, config.grace_period)
 """
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 from bookings.v1 import bookings_service_pb2 as pb
-from conftest import AuthMetadata, StartServer
+from bookings.v1.bookings_service_pb2_grpc import BookingsServiceStub
+from conftest import AuthMetadata, RunningServer, StartServer
 from lifecycle_support import (
     LifecycleEnv,
     Seeder,
@@ -17,6 +20,10 @@ from lifecycle_support import (
     error_reason,
     stub,
 )
+
+from bookings_server.config import Config
+from bookings_server.server import build_server
+from bookings_server.serving import DrainControls, drain
 
 CREATED = pb.EVENT_TYPE_BOOKING_CREATED
 CONFIRMED = pb.EVENT_TYPE_BOOKING_CONFIRMED
@@ -129,3 +136,21 @@ def test_malformed_cursor_is_invalid(env: LifecycleEnv) -> None:
         next(_watch(env, after="not-a-cursor"))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_reason(raised.value) == "INVALID_ARGUMENT"
+
+
+def test_draining_the_server_ends_open_streams_at_once(
+    tmp_path: Path, database_url: str, auth_metadata: AuthMetadata
+) -> None:
+    controls = DrainControls()
+    config = Config(address="127.0.0.1:0", data_dir=tmp_path, database_url=database_url)
+    server, port = build_server(config, controls=controls)
+    server.start()
+    running = RunningServer(server, port, config)
+    with grpc.insecure_channel(running.address) as channel:
+        stream = BookingsServiceStub(channel).WatchBookingEvents(
+            pb.WatchBookingEventsRequest(), metadata=auth_metadata(running), timeout=20
+        )
+        started = time.monotonic()
+        drain(server, controls, grace=15)
+        assert list(stream) == []
+    assert time.monotonic() - started < 5

@@ -7,8 +7,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from grpc_health.v1 import health
-
 from bookings_server.api.auth.commands import (
     add_auth_flags,
     add_token_command,
@@ -20,7 +18,7 @@ from bookings_server.api.auth.scopes import UndeclaredScopesError
 from bookings_server.config import DEFAULT_ADDRESS, DEFAULT_DATA_DIR, Config, env
 from bookings_server.logs import configure_logging
 from bookings_server.server import PortInUseError, build_server
-from bookings_server.serving import run_until_signalled
+from bookings_server.serving import DrainControls, run_until_signalled
 from bookings_server.store.bootstrap import SchemaOutdatedError, prepare_store
 from bookings_server.store.commands import add_store_commands
 from bookings_server.worker import add_run_worker_flag, add_worker_command, start_worker_thread
@@ -127,9 +125,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     if demo is not None:
         print(f"bookings: loaded the demo catalog into site {demo.site_id}", flush=True)
-    health_servicer = health.HealthServicer()
+    controls = DrainControls()
     try:
-        server, port = build_server(config, health_servicer=health_servicer)
+        server, port = build_server(config, controls=controls)
     except (PortInUseError, SigningKeyError, UndeclaredScopesError) as error:
         print(f"bookings: {error}", file=sys.stderr)
         return 1
@@ -137,7 +135,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"bookings: serving on port {port}", flush=True)
     print_local_owner_hint(config, port)
     worker = start_worker_thread(config)
-    run_until_signalled(server, health_servicer, config.grace_period)
+    run_until_signalled(server, controls, config.grace_period)
     if worker is not None:
         worker.stop()
     return 0

@@ -20,6 +20,7 @@ from bookings_server.api.logging_interceptor import AccessLogInterceptor
 from bookings_server.api.reflection import enable_commented_reflection
 from bookings_server.api.servicers import SERVICE_NAMES, add_servicers
 from bookings_server.config import Config
+from bookings_server.serving import DrainControls
 from bookings_server.store.database import Database
 
 
@@ -31,14 +32,15 @@ def build_server(
     config: Config,
     *,
     guarded_services: Sequence[ServiceDescriptor] | None = None,
-    health_servicer: health.HealthServicer | None = None,
+    controls: DrainControls | None = None,
     database: Database | None = None,
 ) -> tuple[grpc.Server, int]:
     """Create, wire and bind the server (not started). Port 0 picks a free port.
 
     `guarded_services` (default: the served bookings.v1 services) must declare scopes on every
     RPC, else UndeclaredScopesError: the server refuses to start rather than leave a method open.
-    Pass `health_servicer` to keep a handle on it (lifecycle.py sets NOT_SERVING on drain).
+    Pass `controls` to keep a handle on the health servicer and the draining event
+    (serving.drain flips both).
     `database` defaults to a new Database for `config.effective_database_url`; it must already
     be migrated (store/bootstrap.py prepares the embedded default).
     """
@@ -65,12 +67,15 @@ def build_server(
         ],
         options=options,
     )
-    add_servicers(server, database or Database.from_url(config.effective_database_url))
-    if health_servicer is None:
-        health_servicer = health.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    controls = controls or DrainControls()
+    add_servicers(
+        server,
+        database or Database.from_url(config.effective_database_url),
+        controls.draining,
+    )
+    health_pb2_grpc.add_HealthServicer_to_server(controls.health, server)
     for name in ("", *SERVICE_NAMES):
-        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        controls.health.set(name, health_pb2.HealthCheckResponse.SERVING)
     enable_commented_reflection(server, (*SERVICE_NAMES, health.SERVICE_NAME))
     return server, _bind(server, config.address)
 

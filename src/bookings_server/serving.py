@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import dataclass, field
 from types import FrameType
 
 import grpc
@@ -20,9 +21,16 @@ log = logging.getLogger("bookings.server")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def run_until_signalled(
-    server: grpc.Server, health_servicer: health.HealthServicer, grace_period: float
-) -> None:
+@dataclass(frozen=True)
+class DrainControls:
+    """What draining a built server flips: its health, and the event that ends open streams
+    (WatchBookingEvents would otherwise hold the drain for the whole grace period)."""
+
+    health: health.HealthServicer = field(default_factory=health.HealthServicer)
+    draining: threading.Event = field(default_factory=threading.Event)
+
+
+def run_until_signalled(server: grpc.Server, controls: DrainControls, grace_period: float) -> None:
     """Block until SIGTERM/SIGINT, then drain `server`. Call from the main thread."""
     stop_requested = threading.Event()
 
@@ -38,14 +46,16 @@ def run_until_signalled(
     previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     try:
         stop_requested.wait()
-        drain(server, health_servicer, grace_period)
+        drain(server, controls, grace_period)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def drain(server: grpc.Server, health_servicer: health.HealthServicer, grace: float) -> None:
-    """NOT_SERVING, refuse new calls, give in-flight calls `grace` seconds, then stop."""
-    health_servicer.enter_graceful_shutdown()
+def drain(server: grpc.Server, controls: DrainControls, grace: float) -> None:
+    """NOT_SERVING, end open streams, refuse new calls, give in-flight calls `grace` seconds,
+    then stop."""
+    controls.health.enter_graceful_shutdown()
+    controls.draining.set()
     server.stop(grace=grace).wait()
     log.info("server stopped")

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 from bookings.v1 import booking_pb2, bookings_service_pb2, options_pb2
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
-from google.protobuf.message import Message
 
 from bookings_server.domain import booking_query
 from bookings_server.domain.booking import (
@@ -94,7 +93,6 @@ def request_fingerprint(request: bookings_service_pb2.CreateBookingRequest) -> s
 
 
 def draft_from_request(request: bookings_service_pb2.CreateBookingRequest) -> BookingDraft:
-    check_text(request)
     booking = request.booking
     entity = booking.booked_entity
     slot: BookedSlot | None = None
@@ -158,31 +156,6 @@ def _struct_to_dict(struct: struct_pb2.Struct, path: str) -> dict[str, Any]:
     except (ValueError, json_format.Error) as error:
         raise InvalidArgument.field(path, f"is not valid JSON data: {error}") from error
     return data
-
-
-def check_text(message: Message, path: str = "") -> None:
-    """Refuse NUL characters in any string of a request (PostgreSQL text cannot store them).
-
-    Walks every set field, including repeated fields, maps and nested Structs.
-    """
-    for field, value in message.ListFields():
-        name = f"{path}.{field.name}" if path else field.name
-        if field.message_type is not None and field.message_type.GetOptions().map_entry:
-            for key, item in value.items():
-                _check_value(key, f"{name}[{key!r}]")
-                _check_value(item, f"{name}[{key!r}]")
-        elif field.is_repeated:
-            for index, item in enumerate(value):
-                _check_value(item, f"{name}[{index}]")
-        else:
-            _check_value(value, name)
-
-
-def _check_value(value: object, path: str) -> None:
-    if isinstance(value, Message):
-        check_text(value, path)
-    elif isinstance(value, str) and "\x00" in value:
-        raise InvalidArgument.field(path, "must not contain NUL characters")
 
 
 def slot_from_proto(slot: booking_pb2.BookedSlot, path: str) -> BookedSlot:
@@ -249,7 +222,6 @@ def query_from_request(
     request: bookings_service_pb2.QueryBookingsRequest,
 ) -> booking_query.BookingQuery:
     """The query a QueryBookings request asks for, with its page token decoded."""
-    check_text(request)
     found = request.filter
     statuses = frozenset(
         _required(booking_status(value, f"filter.statuses[{i}]"), f"filter.statuses[{i}]")

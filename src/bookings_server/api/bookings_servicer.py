@@ -7,6 +7,8 @@ fall through to the generated base class, which answers UNIMPLEMENTED.
 
 from __future__ import annotations
 
+import threading
+
 from bookings.v1 import bookings_service_pb2_grpc
 
 from bookings_server.api.create_booking import BookingCreator, Clock, utc_now
@@ -22,9 +24,11 @@ class BookingsServicer(
     WatchRpcs,
     bookings_service_pb2_grpc.BookingsServiceServicer,
 ):
-    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, database: Database, draining: threading.Event, clock: Clock = utc_now
+    ) -> None:
         self._database = database
         self._clock = clock
         self._creator = BookingCreator(database, clock)
         LifecycleRpcs.__init__(self, database, clock)
-        WatchRpcs.__init__(self, database)
+        WatchRpcs.__init__(self, database, draining)

@@ -36,7 +36,6 @@ class CreateBookingHandlers:
         principal = current_principal()
         if not request.booking_id:
             raise InvalidArgument.field("booking_id", "is required")
-        booking_convert.check_text(request)
         with self._database.read() as session:
             booking = booking_repository.get_booking(session, principal.site_id, request.booking_id)
         return bookings_service_pb2.GetBookingResponse(

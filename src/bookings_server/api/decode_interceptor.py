@@ -1,10 +1,11 @@
-"""Server interceptor that answers undecodable request bytes with INVALID_ARGUMENT.
+"""Server interceptor that answers undecodable or unstorable requests with INVALID_ARGUMENT.
 
 grpcio deserializes the request before any handler runs and answers a DecodeError with
 INTERNAL ("Exception deserializing request!"), which RELIABILITY.md forbids. The deserializer
-cannot abort the call (it has no context), so the wrapped deserializer returns an
-`Undecodable` marker instead of raising, and the wrapped behaviour aborts with
-INVALID_ARGUMENT (reason MALFORMED_REQUEST) when it receives one.
+cannot abort the call (it has no context), so the wrapped deserializer returns a `Rejected`
+marker instead of raising, and the wrapped behaviour aborts with its error when it receives
+one: MALFORMED_REQUEST for bytes that do not decode, a field violation for text with NUL
+characters (api/request_text.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from bookings_server.api.errors import abort_with
+from bookings_server.api.request_text import check_text
 from bookings_server.domain.errors import InvalidArgument
 
 Deserializer = Callable[[bytes], Any]
@@ -24,15 +26,14 @@ _KINDS = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
 
 
 @dataclass(frozen=True)
-class Undecodable:
-    """Stands in for a request message whose bytes did not decode."""
+class Rejected:
+    """Stands in for a request message that must not reach the handler."""
 
-    method: str
-    problem: str
+    error: InvalidArgument
 
 
 class DecodeErrorInterceptor(grpc.ServerInterceptor):
-    """Turns request DecodeErrors into INVALID_ARGUMENT; place it before the auth interceptor."""
+    """Turns undecodable or unstorable requests into INVALID_ARGUMENT; place it before auth."""
 
     def intercept_service(
         self,
@@ -58,9 +59,20 @@ class DecodeErrorInterceptor(grpc.ServerInterceptor):
 def _tolerant(deserialize: Deserializer, method: str) -> Deserializer:
     def deserialize_or_mark(data: bytes) -> Any:
         try:
-            return deserialize(data)
+            request = deserialize(data)
         except DecodeError as error:
-            return Undecodable(method, str(error) or "malformed protobuf")
+            problem = str(error) or "malformed protobuf"
+            return Rejected(
+                InvalidArgument(
+                    f"the request bytes are not a valid message for {method}: {problem}",
+                    reason="MALFORMED_REQUEST",
+                )
+            )
+        try:
+            check_text(request)
+        except InvalidArgument as error:
+            return Rejected(error)
+        return request
 
     return deserialize_or_mark
 
@@ -74,8 +86,8 @@ def _guard(behavior: Callable[..., Any], *, request_streaming: bool) -> Callable
         return streamed_requests
 
     def single_request(request: Any, context: grpc.ServicerContext) -> Any:
-        if isinstance(request, Undecodable):
-            _reject(request, context)
+        if isinstance(request, Rejected):
+            abort_with(context, request.error)
         return behavior(request, context)
 
     return single_request
@@ -83,16 +95,6 @@ def _guard(behavior: Callable[..., Any], *, request_streaming: bool) -> Callable
 
 def _checked(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
     for request in requests:
-        if isinstance(request, Undecodable):
-            _reject(request, context)
+        if isinstance(request, Rejected):
+            abort_with(context, request.error)
         yield request
-
-
-def _reject(request: Undecodable, context: grpc.ServicerContext) -> None:
-    abort_with(
-        context,
-        InvalidArgument(
-            f"the request bytes are not a valid message for {request.method}: {request.problem}",
-            reason="MALFORMED_REQUEST",
-        ),
-    )

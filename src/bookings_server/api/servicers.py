@@ -6,6 +6,8 @@ real servicer here.
 
 from __future__ import annotations
 
+import threading
+
 import grpc
 from bookings.v1 import (
     availability_service_pb2_grpc,
@@ -26,10 +28,11 @@ SERVICE_NAMES: tuple[str, ...] = (
 )
 
 
-def add_servicers(server: grpc.Server, database: Database) -> None:
-    """Register every servicer; each one gets the shared Database."""
+def add_servicers(server: grpc.Server, database: Database, draining: threading.Event) -> None:
+    """Register every servicer; each one gets the shared Database. Setting `draining` ends
+    the open event streams."""
     bookings_service_pb2_grpc.add_BookingsServiceServicer_to_server(
-        BookingsServicer(database), server
+        BookingsServicer(database, draining), server
     )
     availability_service_pb2_grpc.add_AvailabilityServiceServicer_to_server(
         AvailabilityServicer(database), server

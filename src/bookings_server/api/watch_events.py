@@ -74,6 +74,7 @@ class WatchRpcs:
     def __init__(
         self,
         database: Database,
+        stopping: threading.Event,
         *,
         max_watchers: int = DEFAULT_MAX_WATCHERS,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -83,11 +84,8 @@ class WatchRpcs:
         self.watch_batch_size = batch_size
         self.watch_poll_interval = poll_interval
         self.watch_slots = threading.BoundedSemaphore(max_watchers)
-        self.watchers_stopping = threading.Event()
-
-    def stop_watchers(self) -> None:
-        """End every open stream at its next poll (call when the server drains)."""
-        self.watchers_stopping.set()
+        #: Set when the server drains: every open stream ends at its next poll.
+        self.watchers_stopping = stopping
 
     def WatchBookingEvents(
         self, request: pb.WatchBookingEventsRequest, context: grpc.ServicerContext
