@@ -1,8 +1,9 @@
 """Bulk-load bookings through the store layer (Core executemany), not through RPCs.
 
-Rows are built from domain Bookings with the repository's own row mapping, so they are
-exactly what CreateBooking would store, then inserted in batches with one executemany each
-(SQLAlchemy's insertmanyvalues on PostgreSQL).
+Rows are built from domain Bookings with the repository's own row mapping and the columns'
+own type processors, so they are exactly what CreateBooking would store, by a worker process
+while the parent inserts the previous batch with one executemany (SQLAlchemy's
+insertmanyvalues on PostgreSQL).
 
 Placement is deterministic by index k, so loading 1,000 and later topping up to 1,000,000
 gives the same first 1,000:
@@ -17,10 +18,13 @@ from __future__ import annotations
 
 import multiprocessing
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench_harness import Catalog
+from sqlalchemy import TextClause, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bookings_server.domain.booking import (
     Actor,
@@ -111,12 +115,42 @@ def booking_row(
     return values
 
 
-def build_batch(job: tuple[int, int, str, Catalog]) -> list[dict[str, Any]]:
-    """Rows low .. high-1 (runs in a worker process, in parallel with the inserts)."""
-    low, high, site_id, catalog = job
+def build_batch(job: tuple[int, int, str, Catalog, str]) -> list[dict[str, Any]]:
+    """Rows low .. high-1 with their values already in the driver's form.
+
+    Runs in a worker process, in parallel with the inserts. Each value goes through its
+    column type's own bind processor (UTCDateTime, JSON...), the very code SQLAlchemy would
+    run at insert time, so the stored bytes are the same.
+    """
+    low, high, site_id, catalog, dialect_name = job
+    processors = bind_processors(dialect_name)
     now = datetime.now(UTC)
     run = uuid.UUID(int=RUN_PREFIX)
-    return [booking_row(k, site_id, catalog, now, run) for k in range(low, high)]
+    rows = []
+    for k in range(low, high):
+        row = booking_row(k, site_id, catalog, now, run)
+        for name, process in processors.items():
+            row[name] = process(row[name])
+        rows.append(row)
+    return rows
+
+
+def bind_processors(dialect_name: str) -> dict[str, Callable[[Any], Any]]:
+    dialect = sqlite.dialect() if dialect_name == "sqlite" else postgresql.psycopg.dialect()
+    processors = {}
+    for column in BookingRow.__table__.columns:
+        process = column.type._cached_bind_processor(dialect)
+        if process is not None:
+            processors[column.name] = process
+    return processors
+
+
+def raw_insert() -> TextClause:
+    """INSERT INTO bookings with untyped parameters: the values are already processed."""
+    names = [column.name for column in BookingRow.__table__.columns]
+    return text(
+        f"INSERT INTO bookings ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"
+    )
 
 
 def load_bookings(url: str, *, site_id: str, catalog: Catalog, first: int, count: int) -> None:
@@ -125,9 +159,12 @@ def load_bookings(url: str, *, site_id: str, catalog: Catalog, first: int, count
     if first + count > capacity:
         raise ValueError(f"at most {capacity:,} non-overlapping bulk bookings fit this catalog")
     database = Database.from_url(url)
-    insert = BookingRow.__table__.insert()
+    insert = raw_insert()
     end = first + count
-    jobs = [(low, min(low + BATCH, end), site_id, catalog) for low in range(first, end, BATCH)]
+    jobs = [
+        (low, min(low + BATCH, end), site_id, catalog, database.dialect)
+        for low in range(first, end, BATCH)
+    ]
     try:
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             for rows in pool.imap(build_batch, jobs):

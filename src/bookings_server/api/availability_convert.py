@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from bookings.v1 import availability_service_pb2 as pb
-from bookings.v1 import booking_pb2
 
-from bookings_server.api.booking_convert import instant
+from bookings_server.api.booking_convert import instant, slot_to_proto
 from bookings_server.domain.availability import AvailabilityEntry, AvailabilityPage
 from bookings_server.domain.availability_query import AvailabilityQuery
-from bookings_server.domain.booking import BookedSlot
-from bookings_server.domain.catalog import Location
 
 
 def query_from_request(request: pb.QueryAvailabilityRequest) -> AvailabilityQuery:
@@ -38,7 +35,7 @@ def page_to_proto(page: AvailabilityPage) -> pb.QueryAvailabilityResponse:
 
 def _entry_to_proto(entry: AvailabilityEntry) -> pb.SlotAvailability:
     message = pb.SlotAvailability(
-        slot=_slot_to_proto(entry.slot),
+        slot=slot_to_proto(entry.slot),
         bookable=entry.bookable,
         total_spots=entry.total_spots,
         open_spots=entry.open_spots,
@@ -56,36 +53,3 @@ def _entry_to_proto(entry: AvailabilityEntry) -> pb.SlotAvailability:
         message.waiting_list.total_spots = entry.waiting_list.total_spots
         message.waiting_list.open_spots = entry.waiting_list.open_spots
     return message
-
-
-def _slot_to_proto(slot: BookedSlot) -> booking_pb2.BookedSlot:
-    message = booking_pb2.BookedSlot(
-        session_id=slot.session_id,
-        service_id=slot.service_id,
-        schedule_id=slot.schedule_id,
-        timezone=slot.timezone,
-        resource=booking_pb2.SlotResource(
-            id=slot.resource.id,
-            name=slot.resource.name,
-            email=slot.resource.email,
-            schedule_id=slot.resource.schedule_id,
-        ),
-        location=_location_to_proto(slot.location),
-    )
-    if slot.start is not None:
-        message.start_date.FromDatetime(slot.start)
-    if slot.end is not None:
-        message.end_date.FromDatetime(slot.end)
-    return message
-
-
-def _location_to_proto(location: Location) -> booking_pb2.Location:
-    kind = location.location_type
-    return booking_pb2.Location(
-        id=location.id,
-        name=location.name,
-        formatted_address=location.formatted_address,
-        location_type=(
-            booking_pb2.LocationType.Value(f"LOCATION_TYPE_{kind.value}") if kind else 0
-        ),
-    )

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from bookings.v1 import booking_pb2, bookings_service_pb2, options_pb2
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
+from bookings_server.api.catalog_convert import location_to_proto
 from bookings_server.domain import booking_query
 from bookings_server.domain.booking import (
     Actor,
@@ -31,7 +32,7 @@ from bookings_server.domain.booking import (
 )
 from bookings_server.domain.booking_events import BookingEvent
 from bookings_server.domain.booking_request import BookingDraft
-from bookings_server.domain.catalog import Location, LocationType, PaymentOption
+from bookings_server.domain.catalog import PaymentOption
 from bookings_server.domain.errors import InvalidArgument
 
 #: Instants a booking may name: wide enough for any real booking, narrow enough that adding
@@ -284,7 +285,7 @@ def booking_to_proto(booking: Booking) -> booking_pb2.Booking:
     message.booked_entity.title = booking.title
     message.booked_entity.tags.extend(booking.tags)
     if booking.slot is not None:
-        message.booked_entity.slot.CopyFrom(_slot_to_proto(booking.slot))
+        message.booked_entity.slot.CopyFrom(slot_to_proto(booking.slot))
     elif booking.schedule is not None:
         message.booked_entity.schedule.CopyFrom(_schedule_to_proto(booking.schedule))
     for field in booking.additional_fields:
@@ -336,7 +337,7 @@ def actor_to_proto(actor: Actor) -> booking_pb2.IdentificationData:
     )
 
 
-def _slot_to_proto(slot: BookedSlot) -> booking_pb2.BookedSlot:
+def slot_to_proto(slot: BookedSlot) -> booking_pb2.BookedSlot:
     message = booking_pb2.BookedSlot(
         session_id=slot.session_id,
         service_id=slot.service_id,
@@ -348,8 +349,8 @@ def _slot_to_proto(slot: BookedSlot) -> booking_pb2.BookedSlot:
             email=slot.resource.email,
             schedule_id=slot.resource.schedule_id,
         ),
-        location=_location_to_proto(slot.location),
     )
+    location_to_proto(slot.location, message.location)
     _set_time(message, "start_date", slot.start)
     _set_time(message, "end_date", slot.end)
     return message
@@ -364,20 +365,6 @@ def _schedule_to_proto(schedule: BookedSchedule) -> booking_pb2.BookedSchedule:
     _set_time(message, "first_session_start", schedule.first_session_start)
     _set_time(message, "last_session_end", schedule.last_session_end)
     return message
-
-
-def _location_to_proto(location: Location) -> booking_pb2.Location:
-    kind = location.location_type
-    return booking_pb2.Location(
-        id=location.id,
-        name=location.name,
-        formatted_address=location.formatted_address,
-        location_type=(
-            booking_pb2.LocationType.Value(f"LOCATION_TYPE_{kind.value}")
-            if isinstance(kind, LocationType)
-            else 0
-        ),
-    )
 
 
 def _contact_to_proto(contact: ContactDetails) -> booking_pb2.ContactDetails:

@@ -38,6 +38,7 @@ from bookings_server.domain.lifecycle import (
     conflicts,
     decide_confirm_or_decline,
     force_confirm,
+    overbooks,
     require_allowed,
     validate_revision,
 )
@@ -72,8 +73,14 @@ class LockedBooking:
             self.session, self.booking.site_id, self.unit, exclude_booking_id=self.booking.id
         )
 
-    def conflicts(self) -> bool:
-        return conflicts(self.booking, self.unit, self.capacity(), self.taken_by_others())
+    def fit(self) -> tuple[bool, bool]:
+        """(conflicts, overbooks): whether the booking conflicts by SPEC 4's rules, and
+        whether it exceeds capacity whatever its flags (what `double_booked` records)."""
+        capacity, taken = self.capacity(), self.taken_by_others()
+        return (
+            conflicts(self.booking, self.unit, capacity, taken),
+            overbooks(self.booking, self.unit, capacity, taken),
+        )
 
 
 Decide = Callable[[LockedBooking], Outcome]
@@ -110,8 +117,10 @@ class BookingLifecycle:
 
         def decide(locked: LockedBooking) -> Outcome:
             booking = locked.booking
+            conflict, overbooked = locked.fit()
             return decide_confirm_or_decline(
-                conflict=locked.conflicts(),
+                conflict=conflict,
+                overbooked=overbooked,
                 payment_status=payment_status or booking.payment_status,
                 requires_manual_approval=locked.service.require_manual_approval,
                 skip_business_confirmation=booking.flow_control.skip_business_confirmation,
@@ -137,7 +146,7 @@ class BookingLifecycle:
             booking_id,
             Action.CONFIRM,
             revision,
-            lambda locked: force_confirm(conflict=locked.conflicts()),
+            lambda locked: force_confirm(conflict=locked.fit()[1]),
             payment_status,
             notification,
         )

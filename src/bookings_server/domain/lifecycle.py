@@ -114,6 +114,17 @@ def conflicts(booking: Booking, unit: CapacityUnit, capacity: int, taken_by_othe
     """
     if booking.flow_control.skip_availability_validation:
         return False
+    return overbooks(booking, unit, capacity, taken_by_others)
+
+
+def overbooks(booking: Booking, unit: CapacityUnit, capacity: int, taken_by_others: int) -> bool:
+    """Whether the booking exceeds its unit's capacity, whatever its flow-control flags.
+
+    This is the fact `double_booked` records: a booking created with
+    `skip_availability_validation` never conflicts, yet is marked when it overbooks, so that
+    CONFIRMED + PENDING participants exceed capacity only by bookings marked double_booked
+    (RELIABILITY.md promise 1).
+    """
     return has_conflict(unit, capacity, taken_by_others, booking.participants)
 
 
@@ -123,13 +134,18 @@ def decide_confirm_or_decline(
     payment_status: PaymentStatus,
     requires_manual_approval: bool,
     skip_business_confirmation: bool,
+    overbooked: bool | None = None,
 ) -> Outcome:
-    """The decision table of SPEC section 4."""
+    """The decision table of SPEC section 4.
+
+    `overbooked` (default: `conflict`) says whether the booking exceeds capacity even where it
+    does not conflict (created with skip_availability_validation); it sets `double_booked`.
+    """
     needs_approval = requires_manual_approval and not skip_business_confirmation
     if conflict and payment_status not in PAID_STATUSES:
         return Outcome(BookingStatus.DECLINED)
     status = BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED
-    return Outcome(status, double_booked=conflict)
+    return Outcome(status, double_booked=conflict if overbooked is None else overbooked)
 
 
 def force_confirm(*, conflict: bool) -> Outcome:
