@@ -58,6 +58,8 @@ ALL_WORKLOADS = (
     "reuseport",
 )
 PG_DIR = Path("/tmp/bookings-bench-pg")
+#: The team's recipe; unlike scripts/pg_test_server.sh it honours PG_DURABLE=1 (fsync on).
+SHARED_PG_SCRIPT = Path("/work/shared/tools/pg_ci.sh")
 
 
 @dataclass
@@ -97,8 +99,7 @@ def postgres_url(args: argparse.Namespace) -> str:
     script = harness.ROOT / "scripts" / "pg_test_server.sh"
     if "PG_DURABLE" not in script.read_text():
         # the project's script always runs fsync=off; the shared recipe honours PG_DURABLE
-        shared = Path("/work/shared/tools/pg_ci.sh")
-        script = shared if shared.exists() else script
+        script = SHARED_PG_SCRIPT if SHARED_PG_SCRIPT.exists() else script
     env = dict(os.environ, PG_DURABLE="1")
     log(f"starting PostgreSQL with {script} (PG_DURABLE=1) in {PG_DIR}")
     started = subprocess.run(
@@ -115,6 +116,20 @@ def postgres_url(args: argparse.Namespace) -> str:
     with psycopg.connect(f"{host_url}/postgres", autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
     return f"{host_url}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def stop_postgres(args: argparse.Namespace, url: str) -> None:
+    """Drop this run's database; stop the server --postgres started (unless --keep)."""
+    import psycopg
+
+    host_url, _, name = url.replace("+psycopg", "").rpartition("/")
+    with psycopg.connect(f"{host_url}/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
+    if args.postgres and not args.keep:
+        for script in (harness.ROOT / "scripts" / "pg_test_server.sh", SHARED_PG_SCRIPT):
+            if script.exists():
+                subprocess.run([str(script), "stop", str(PG_DIR)], capture_output=True, check=False)
+                break
 
 
 def postgres_settings(url: str) -> dict[str, str]:
@@ -202,6 +217,7 @@ def drive(
     result["client_cpu_util"] = result["client_cpu_s"] / wall
     result["server_cpu_us_per_call"] = server_cpu / max(done, 1) * 1e6
     result["server_processes"] = len(run.servers)
+    result["load_average_1m"] = os.getloadavg()[0]
     if run.args.count_statements:
         statements = statement_counts(run)
         statements.subtract(statements_before)
@@ -490,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "backend": backend,
         "machine": machine(),
+        "load_average_at_start": os.getloadavg(),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "settings": {
             k: v for k, v in vars(args).items() if k not in ("json", "results_dir", "database_url")
@@ -524,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"results: {out}")
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+        if args.postgres:
+            stop_postgres(args, url)
     for check in run.results.get("targets", []):
         verdict = "met   " if check["met"] else "MISSED"
         print(f"  {verdict} {check['target']}: {check['value']} (limit {check['limit']})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -129,6 +131,26 @@ def test_pages_cover_every_booking_once(booked: Booked) -> None:
 
 def test_a_page_token_that_was_not_issued_is_invalid(booked: Booked) -> None:
     error = failure(lambda: booked.env.client().query(page_token="not-a-token"))
+
+    assert (error.code, error.fields) == (INVALID, ("page_token",))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("k", "9999-12-31T23:59:59-14:00"),  # beyond datetime's range once in UTC
+        ("k", "0001-01-01T00:00:00+14:00"),
+        ("k", "2026-01-01T00:00:00"),  # no offset
+        ("i", {"not": "an id"}),
+    ],
+)
+def test_a_tampered_page_token_is_invalid(booked: Booked, key: str, value: object) -> None:
+    client = booked.env.client()
+    token = client.query(page_size=1).next_page_token
+    body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    forged = base64.urlsafe_b64encode(json.dumps({**body, key: value}).encode()).decode()
+
+    error = failure(lambda: client.query(page_size=1, page_token=forged))
 
     assert (error.code, error.fields) == (INVALID, ("page_token",))
 

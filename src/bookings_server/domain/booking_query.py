@@ -13,7 +13,7 @@ import enum
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bookings_server.domain.booking import BookingStatus
 from bookings_server.domain.errors import InvalidArgument
@@ -114,15 +114,26 @@ def decode_page_token(
     """The position a token encodes; INVALID_ARGUMENT if it is garbage or for another query."""
     if not token:
         return None
+    not_issued = InvalidArgument.field("page_token", "is not a token this service issued")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         body = json.loads(raw)
-        position = PagePosition(datetime.fromisoformat(body["k"]), str(body["i"]))
+        sort_key, booking_id = datetime.fromisoformat(body["k"]), body["i"]
         fingerprint = body["f"]
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as error:
-        raise InvalidArgument.field("page_token", "is not a token this service issued") from error
-    if position.sort_key.tzinfo is None:
-        raise InvalidArgument.field("page_token", "is not a token this service issued")
+        # Naive or unrepresentable in UTC (year 0 or 10000 once shifted): not ours.
+        sort_key = sort_key.astimezone(UTC) if sort_key.tzinfo is not None else None
+    except (
+        binascii.Error,
+        ValueError,
+        TypeError,
+        KeyError,
+        UnicodeDecodeError,
+        OverflowError,
+    ) as error:
+        raise not_issued from error
+    if sort_key is None or not isinstance(booking_id, str):
+        raise not_issued
+    position = PagePosition(sort_key, booking_id)
     if fingerprint != query_filter.fingerprint(order):
         raise InvalidArgument.field("page_token", "was issued for a different filter or order")
     return position

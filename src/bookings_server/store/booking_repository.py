@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bookings_server.domain.availability_slots import BusyInterval
 from bookings_server.domain.booking import Actor, Booking, BookingStatus, EventType, PaymentStatus
@@ -44,6 +44,7 @@ from bookings_server.store.models.bookings import (
 
 BOOKING_NOT_FOUND = "BOOKING_NOT_FOUND"
 _HOLDING = (BookingStatus.CONFIRMED.value, BookingStatus.PENDING.value)
+_WAITING = (BookingStatus.WAITING_LIST.value,)
 
 
 class DuplicateRequestId(Exception):
@@ -248,74 +249,55 @@ def taken_by_sessions(
     session: Session, site_id: str, session_ids: Collection[str]
 ) -> dict[str, int]:
     """Participants of CONFIRMED/PENDING bookings per class session (0 if none)."""
-    query = (
-        select(BookingRow.session_id, func.sum(BookingRow.participants))
-        .where(
-            BookingRow.site_id == site_id,
-            BookingRow.status.in_(_HOLDING),
-            BookingRow.session_id.in_(list(session_ids)),
-        )
-        .group_by(BookingRow.session_id)
-    )
-    taken = {session_id: 0 for session_id in session_ids}
-    taken.update({sid: int(total) for sid, total in session.execute(query) if sid})
-    return taken
+    return _participants_by(session, site_id, BookingRow.session_id, session_ids, _HOLDING)
 
 
 def taken_by_schedules(
     session: Session, site_id: str, schedule_ids: Collection[str]
 ) -> dict[str, int]:
     """Participants of CONFIRMED/PENDING whole-course bookings per schedule (0 if none)."""
-    query = (
-        select(BookingRow.schedule_id, func.sum(BookingRow.participants))
-        .where(
-            BookingRow.site_id == site_id,
-            BookingRow.status.in_(_HOLDING),
-            BookingRow.entity == "SCHEDULE",
-            BookingRow.schedule_id.in_(list(schedule_ids)),
-        )
-        .group_by(BookingRow.schedule_id)
+    return _participants_by(
+        session, site_id, BookingRow.schedule_id, schedule_ids, _HOLDING, whole_course=True
     )
-    taken = {schedule_id: 0 for schedule_id in schedule_ids}
-    taken.update({sid: int(total) for sid, total in session.execute(query) if sid})
-    return taken
 
 
 def waiting_by_sessions(
     session: Session, site_id: str, session_ids: Collection[str]
 ) -> dict[str, int]:
     """Participants on the WAITING_LIST per class session (0 if none), for availability."""
-    query = (
-        select(BookingRow.session_id, func.sum(BookingRow.participants))
-        .where(
-            BookingRow.site_id == site_id,
-            BookingRow.status == BookingStatus.WAITING_LIST.value,
-            BookingRow.session_id.in_(list(session_ids)),
-        )
-        .group_by(BookingRow.session_id)
-    )
-    waiting = {session_id: 0 for session_id in session_ids}
-    waiting.update({sid: int(total) for sid, total in session.execute(query) if sid})
-    return waiting
+    return _participants_by(session, site_id, BookingRow.session_id, session_ids, _WAITING)
 
 
 def waiting_by_schedules(
     session: Session, site_id: str, schedule_ids: Collection[str]
 ) -> dict[str, int]:
     """Participants on the WAITING_LIST per course schedule (0 if none), for availability."""
-    query = (
-        select(BookingRow.schedule_id, func.sum(BookingRow.participants))
-        .where(
-            BookingRow.site_id == site_id,
-            BookingRow.status == BookingStatus.WAITING_LIST.value,
-            BookingRow.entity == "SCHEDULE",
-            BookingRow.schedule_id.in_(list(schedule_ids)),
-        )
-        .group_by(BookingRow.schedule_id)
+    return _participants_by(
+        session, site_id, BookingRow.schedule_id, schedule_ids, _WAITING, whole_course=True
     )
-    waiting = {schedule_id: 0 for schedule_id in schedule_ids}
-    waiting.update({sid: int(total) for sid, total in session.execute(query) if sid})
-    return waiting
+
+
+def _participants_by(
+    session: Session,
+    site_id: str,
+    column: InstrumentedAttribute[str | None],
+    ids: Collection[str],
+    statuses: tuple[str, ...],
+    *,
+    whole_course: bool = False,
+) -> dict[str, int]:
+    """Sum of participants of bookings in `statuses`, grouped by `column` (one query)."""
+    conditions = [
+        BookingRow.site_id == site_id,
+        BookingRow.status.in_(statuses),
+        column.in_(list(ids)),
+    ]
+    if whole_course:
+        conditions.append(BookingRow.entity == "SCHEDULE")
+    query = select(column, func.sum(BookingRow.participants)).where(*conditions).group_by(column)
+    totals = dict.fromkeys(ids, 0)
+    totals.update({key: int(total) for key, total in session.execute(query) if key})
+    return totals
 
 
 def query_bookings(
