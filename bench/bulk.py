@@ -24,7 +24,7 @@ from typing import Any
 
 from bench_harness import Catalog
 from sqlalchemy import TextClause, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from bookings_server.domain.booking import (
     Actor,
@@ -123,7 +123,9 @@ def build_batch(job: tuple[int, int, str, Catalog, str]) -> list[dict[str, Any]]
     run at insert time, so the stored bytes are the same.
     """
     low, high, site_id, catalog, dialect_name = job
-    processors = bind_processors(dialect_name)
+    # PostgreSQL takes the rows through table.insert() (multi-row VALUES), which processes
+    # the values itself
+    processors = sqlite_bind_processors() if dialect_name == "sqlite" else {}
     now = datetime.now(UTC)
     run = uuid.UUID(int=RUN_PREFIX)
     rows = []
@@ -135,8 +137,8 @@ def build_batch(job: tuple[int, int, str, Catalog, str]) -> list[dict[str, Any]]
     return rows
 
 
-def bind_processors(dialect_name: str) -> dict[str, Callable[[Any], Any]]:
-    dialect = sqlite.dialect() if dialect_name == "sqlite" else postgresql.psycopg.dialect()
+def sqlite_bind_processors() -> dict[str, Callable[[Any], Any]]:
+    dialect = sqlite.dialect()
     processors = {}
     for column in BookingRow.__table__.columns:
         process = column.type._cached_bind_processor(dialect)
@@ -159,7 +161,7 @@ def load_bookings(url: str, *, site_id: str, catalog: Catalog, first: int, count
     if first + count > capacity:
         raise ValueError(f"at most {capacity:,} non-overlapping bulk bookings fit this catalog")
     database = Database.from_url(url)
-    insert = raw_insert()
+    insert = raw_insert() if database.dialect == "sqlite" else BookingRow.__table__.insert()
     end = first + count
     jobs = [
         (low, min(low + BATCH, end), site_id, catalog, database.dialect)

@@ -92,14 +92,19 @@ def log(message: str) -> None:
 # ---------------------------------------------------------------- database
 
 
+def pg_script() -> Path:
+    """scripts/pg_test_server.sh if it honours PG_DURABLE=1, else the team's pg_ci.sh."""
+    script = harness.ROOT / "scripts" / "pg_test_server.sh"
+    if "PG_DURABLE" not in script.read_text() and SHARED_PG_SCRIPT.exists():
+        return SHARED_PG_SCRIPT
+    return script
+
+
 def postgres_url(args: argparse.Namespace) -> str:
     """Start the throwaway PostgreSQL (durable) and create a fresh database for this run."""
     import psycopg
 
-    script = harness.ROOT / "scripts" / "pg_test_server.sh"
-    if "PG_DURABLE" not in script.read_text():
-        # the project's script always runs fsync=off; the shared recipe honours PG_DURABLE
-        script = SHARED_PG_SCRIPT if SHARED_PG_SCRIPT.exists() else script
+    script = pg_script()
     env = dict(os.environ, PG_DURABLE="1")
     log(f"starting PostgreSQL with {script} (PG_DURABLE=1) in {PG_DIR}")
     started = subprocess.run(
@@ -126,10 +131,7 @@ def stop_postgres(args: argparse.Namespace, url: str) -> None:
     with psycopg.connect(f"{host_url}/postgres", autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
     if args.postgres and not args.keep:
-        for script in (harness.ROOT / "scripts" / "pg_test_server.sh", SHARED_PG_SCRIPT):
-            if script.exists():
-                subprocess.run([str(script), "stop", str(PG_DIR)], capture_output=True, check=False)
-                break
+        subprocess.run([str(pg_script()), "stop", str(PG_DIR)], capture_output=True, check=False)
 
 
 def postgres_settings(url: str) -> dict[str, str]:
@@ -153,7 +155,8 @@ def start_server(run: Run, *, name: str, port: int) -> harness.ServerProcess:
     server = harness.ServerProcess(
         data_dir=run.data_dir,
         port=port,
-        database_url=None if run.backend == "sqlite" else run.database_url,
+        database_url=run.args.database_url
+        or (None if run.backend == "sqlite" else run.database_url),
         reuse_port=run.args.reuse_port_supported,
         extra_args=("--log-level", run.args.server_log_level),
         name=name,
@@ -498,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.postgres:
         url, backend = postgres_url(args), "postgresql"
     elif args.database_url:
-        url, backend = args.database_url, "postgresql"
+        url = args.database_url
+        backend = "sqlite" if url.startswith("sqlite") else "postgresql"
     else:
         url, backend = harness.sqlite_url(workdir / "data"), "sqlite"
     run = Run(args=args, workdir=workdir, database_url=url, backend=backend)

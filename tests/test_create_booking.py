@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from booking_helpers import (
+    SITE,
     BookingEnv,
     appointment_booking,
     booking_env,
+    catalog_session,
     class_booking,
     course_booking,
+    create_service,
     hour_from_now,
+    timestamp,
 )
 from bookings.v1 import booking_pb2, options_pb2
+
+from bookings_server.domain.catalog import Location, LocationType, ServiceType, SessionSpec
+from bookings_server.store import catalog_repository
 
 
 @pytest.fixture
@@ -44,6 +52,40 @@ def test_class_booking_is_created_with_the_stored_session_details(env: BookingEn
     assert booking.created_by.identity_type == options_pb2.IDENTITY_TYPE_VISITOR
     assert booking.created_by.identity_id == "visitor-1"
     assert booking.booked_entity.title == "Class service"
+
+
+def test_a_class_slot_takes_staff_location_and_times_from_the_session_not_the_caller(
+    env: BookingEnv,
+) -> None:
+    start = hour_from_now(96)
+    with catalog_session(env.database_url) as session:
+        service = create_service(session, ServiceType.CLASS, timezone="Europe/Paris")
+        spec = SessionSpec(
+            service.id,
+            start,
+            start + timedelta(minutes=90),
+            staff_member_id=env.catalog.staff,
+            location=Location("loc-1", "Studio", "1 Main St", LocationType.OWNER_CUSTOM),
+        )
+        (stored,) = catalog_repository.create_sessions(session, SITE, spec)
+    request = class_booking(stored.id, service.id)
+    slot = request.booked_entity.slot
+    slot.start_date.CopyFrom(timestamp(start + timedelta(days=1)))
+    slot.end_date.CopyFrom(timestamp(start + timedelta(days=2)))
+    slot.timezone = "Asia/Tokyo"
+    slot.resource.id, slot.resource.name = "someone-else", "Mallory"
+    slot.location.name = "Elsewhere"
+
+    booked = env.visitor().create(request).booked_entity.slot
+
+    assert (booked.start_date, booked.end_date) == (
+        timestamp(start),
+        timestamp(start + timedelta(minutes=90)),
+    )
+    assert booked.timezone == "Europe/Paris"
+    assert (booked.resource.id, booked.resource.name) == (env.catalog.staff, "Dana")
+    assert (booked.location.id, booked.location.name) == ("loc-1", "Studio")
+    assert booked.location.location_type == booking_pb2.LOCATION_TYPE_OWNER_CUSTOM
 
 
 def test_get_booking_returns_the_created_booking(env: BookingEnv) -> None:

@@ -211,6 +211,24 @@ def test_a_session_of_another_service_is_session_not_found(env: BookingEnv) -> N
     assert (error.code, error.reason) == (PRECONDITION, "SESSION_NOT_FOUND")
 
 
+def test_an_unknown_schedule_or_a_course_without_sessions_is_schedule_not_found(
+    env: BookingEnv,
+) -> None:
+    unknown = course_booking("")
+    unknown.booked_entity.schedule.schedule_id = "no-such-schedule"
+    wrong = course_booking(env.catalog.course_service)
+    wrong.booked_entity.schedule.schedule_id = "no-such-schedule"
+    empty = course_booking(add_service(env.database_url, ServiceType.COURSE).id)
+
+    for request in (unknown, wrong, empty):
+        error = failure(lambda request=request: env.visitor().create(request))
+        assert (error.code, error.reason, error.fields) == (
+            PRECONDITION,
+            "SCHEDULE_NOT_FOUND",
+            ("booking.booked_entity.schedule.schedule_id",),
+        )
+
+
 def test_an_appointment_off_the_slot_grid_is_not_available(env: BookingEnv) -> None:
     start = hour_from_now(48) + timedelta(minutes=20)
     request = appointment_booking(env.catalog.appointment_service, env.catalog.staff, start)
@@ -454,6 +472,44 @@ def test_an_oversized_contact_email_is_invalid(env: BookingEnv) -> None:
     error = failure(lambda: env.visitor().create(request))
 
     assert (error.code, error.fields) == (INVALID, ("booking.contact_details.email",))
+
+
+def test_oversized_free_form_data_is_invalid(env: BookingEnv) -> None:
+    """Bounded so every booking fits a response and an event (RELIABILITY.md promise 6)."""
+    request = class_booking(env.catalog.session, env.catalog.class_service)
+    request.additional_fields.add(id="notes", value="v" * 10_001)
+    request.additional_fields.add(id="x" * 321, label="y" * 321)
+    request.extended_fields["crm"].update({"blob": "z" * 70_000})
+
+    error = failure(lambda: env.visitor().create(request))
+
+    assert (error.code, error.fields) == (
+        INVALID,
+        (
+            "booking.additional_fields[0].value",
+            "booking.additional_fields[1].id",
+            "booking.additional_fields[1].label",
+            "booking.extended_fields",
+        ),
+    )
+    named = class_booking(env.catalog.session, env.catalog.class_service)
+    named.ClearField("total_participants")
+    choice = named.participants_choices.service_choices.add(number_of_participants=1).choices.add()
+    choice.option_id, choice.duration.minutes, choice.duration.name = "length", 30, "n" * 321
+
+    error = failure(lambda: env.visitor().create(named))
+
+    assert (error.code, error.fields) == (
+        INVALID,
+        ("booking.participants_choices.service_choices[0].choices[0].duration.name",),
+    )
+    wide = class_booking(env.catalog.session, env.catalog.class_service)
+    for index in range(30):  # 10 000 characters each, but 40 000 bytes
+        wide.additional_fields.add(id=f"f{index}", value="\N{GRINNING FACE}" * 10_000)
+
+    error = failure(lambda: env.visitor().create(wide))
+
+    assert (error.code, error.fields) == (INVALID, ("booking.additional_fields",))
 
 
 def test_a_time_zone_that_is_not_iana_is_invalid(env: BookingEnv) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
+from booking_helpers import course_booking, failure, seed_catalog
 from bookings.v1 import booking_pb2
 from bookings.v1 import bookings_service_pb2 as pb
 from conftest import AuthMetadata, StartServer
@@ -95,13 +96,26 @@ def test_move_into_a_full_session_with_the_override_is_double_booked(env: Lifecy
     assert (moved.status, moved.double_booked) == (CONFIRMED, True)
 
 
-def test_move_to_an_unknown_session_is_refused(env: LifecycleEnv) -> None:
+def test_move_to_an_unknown_session_is_refused_naming_the_request_field(
+    env: LifecycleEnv,
+) -> None:
     setup = env.seeder.class_session()
     booking = env.create(class_booking_request(setup))
+    error = failure(
+        lambda: _move(env, booking, booking_pb2.BookedSlot(session_id="no-such-session"))
+    )
+    assert (error.code, error.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "SESSION_NOT_FOUND")
+    assert (error.fields, error.metadata["field"]) == (("slot.session_id",), "slot.session_id")
+
+
+def test_a_course_booking_cannot_be_moved(env: LifecycleEnv) -> None:
+    setup = env.seeder.class_session()
+    course = seed_catalog(env.seeder.database_url).course_service
+    booking = env.create(pb.CreateBookingRequest(booking=course_booking(course)))
     _refused(
-        lambda: _move(env, booking, booking_pb2.BookedSlot(session_id="no-such-session")),
+        lambda: _move(env, booking, _to_session(setup)),
         grpc.StatusCode.FAILED_PRECONDITION,
-        "SESSION_NOT_FOUND",
+        "RESCHEDULE_NOT_SUPPORTED",
     )
 
 
@@ -129,6 +143,17 @@ def test_appointment_move_keeps_the_staff_member_when_none_is_given(env: Lifecyc
     booking = env.create(appointment_booking_request(setup))
     slot = booking_pb2.BookedSlot(start_date=stamp(setup.start + timedelta(hours=1)))
     assert _move(env, booking, slot).booked_entity.slot.resource.id == setup.staff.id
+
+
+def test_appointment_move_to_a_zone_that_is_not_iana_is_invalid(env: LifecycleEnv) -> None:
+    setup = env.seeder.appointment()
+    booking = env.create(appointment_booking_request(setup))
+    slot = _appointment_slot(setup, 1)
+    slot.timezone = "Mars/Olympus_Mons"
+    _refused(
+        lambda: _move(env, booking, slot), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"
+    )
+    assert env.get(booking) == booking
 
 
 def test_appointment_move_onto_a_taken_slot_is_refused(env: LifecycleEnv) -> None:

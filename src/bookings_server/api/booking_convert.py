@@ -224,6 +224,10 @@ def query_from_request(
 ) -> booking_query.BookingQuery:
     """The query a QueryBookings request asks for, with its page token decoded."""
     found = request.filter
+    for name, values in (("statuses", found.statuses), ("service_ids", found.service_ids)):
+        if len(values) > booking_query.MAX_FILTER_VALUES:
+            limit = booking_query.MAX_FILTER_VALUES
+            raise InvalidArgument.field(f"filter.{name}", f"at most {limit} values")
     statuses = frozenset(
         _required(booking_status(value, f"filter.statuses[{i}]"), f"filter.statuses[{i}]")
         for i, value in enumerate(found.statuses)

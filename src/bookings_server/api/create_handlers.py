@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import grpc
-from bookings.v1 import bookings_service_pb2
+from bookings.v1 import booking_pb2, bookings_service_pb2
 
 from bookings_server.api import booking_convert
 from bookings_server.api.context import current_principal
 from bookings_server.api.create_booking import BookingCreator
-from bookings_server.domain.booking_query import encode_page_token
+from bookings_server.domain.booking import Booking
+from bookings_server.domain.booking_query import (
+    BookingOrder,
+    PagePosition,
+    encode_page_token,
+    position_of,
+)
 from bookings_server.domain.errors import InvalidArgument
 from bookings_server.store import booking_repository
 from bookings_server.store.database import Database
+
+#: Bookings per QueryBookings response, in serialized bytes: half the default 4 MiB message
+#: limit; a booking is at most about 1 MB (domain/booking_rules.py size limits).
+MAX_PAGE_BYTES = 2 * 1024 * 1024
 
 
 class CreateBookingHandlers:
@@ -49,9 +59,26 @@ class CreateBookingHandlers:
         query = booking_convert.query_from_request(request)
         with self._database.read() as session:
             bookings, last = booking_repository.query_bookings(session, principal.site_id, query)
+        page, last = _within_page_bytes(bookings, last, query.order)
         return bookings_service_pb2.QueryBookingsResponse(
-            bookings=[booking_convert.booking_to_proto(b) for b in bookings],
+            bookings=page,
             next_page_token=(
                 "" if last is None else encode_page_token(last, query.filter, query.order)
             ),
         )
+
+
+def _within_page_bytes(
+    bookings: list[Booking], last: PagePosition | None, order: BookingOrder
+) -> tuple[list[booking_pb2.Booking], PagePosition | None]:
+    """The bookings as messages, cut after MAX_PAGE_BYTES so the response fits a gRPC message
+    (AIP-158 allows a page shorter than page_size); the position where the page ends."""
+    page: list[booking_pb2.Booking] = []
+    size = 0
+    for index, booking in enumerate(bookings):
+        message = booking_convert.booking_to_proto(booking)
+        size += message.ByteSize()
+        if page and size > MAX_PAGE_BYTES:
+            return page, position_of(bookings[index - 1], order)
+        page.append(message)
+    return page, last

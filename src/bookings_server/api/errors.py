@@ -24,23 +24,42 @@ _CODES: dict[ErrorKind, int] = {
 }
 
 
+#: Size limits, in UTF-8 bytes, that keep an error's trailers (grpc-message plus the
+#: base64 status details, about 6 KiB at most) under the 8 KiB from which gRPC clients start
+#: refusing metadata with RESOURCE_EXHAUSTED: messages and ids may echo any client input.
+MAX_MESSAGE_BYTES = 300
+MAX_METADATA_VALUE_BYTES = 256
+MAX_VIOLATIONS = 8
+MAX_FIELD_BYTES = 100
+MAX_DESCRIPTION_BYTES = 120
+
+
 def to_status_proto(error: DomainError) -> status_pb2.Status:
     """A google.rpc.Status with an ErrorInfo and, for invalid fields, a BadRequest."""
-    info = error_details_pb2.ErrorInfo(
-        reason=error.reason, domain=ERROR_DOMAIN, metadata=dict(error.metadata)
-    )
+    metadata = {key: clip(value, MAX_METADATA_VALUE_BYTES) for key, value in error.metadata.items()}
+    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=metadata)
     details = [_pack(info)]
     if error.violations:
         bad_request = error_details_pb2.BadRequest(
             field_violations=[
                 error_details_pb2.BadRequest.FieldViolation(
-                    field=v.field, description=v.description
+                    field=clip(v.field, MAX_FIELD_BYTES),
+                    description=clip(v.description, MAX_DESCRIPTION_BYTES),
                 )
-                for v in error.violations
+                for v in error.violations[:MAX_VIOLATIONS]
             ]
         )
         details.append(_pack(bad_request))
-    return status_pb2.Status(code=_CODES[error.kind], message=error.message, details=details)
+    message = clip(error.message, MAX_MESSAGE_BYTES)
+    return status_pb2.Status(code=_CODES[error.kind], message=message, details=details)
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes (on a character boundary), marked with "..."."""
+    encoded = text.encode()
+    if len(encoded) <= limit:
+        return text
+    return encoded[: limit - 3].decode(errors="ignore") + "..."
 
 
 def to_grpc_status(error: DomainError) -> grpc.Status:

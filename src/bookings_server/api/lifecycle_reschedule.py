@@ -29,7 +29,12 @@ from bookings_server.domain.booking import (
 )
 from bookings_server.domain.booking_request import BookingDraft
 from bookings_server.domain.capacity import has_conflict, unit_of
-from bookings_server.domain.errors import FailedPrecondition, InvalidArgument
+from bookings_server.domain.errors import (
+    DomainError,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+)
 from bookings_server.domain.identity import Principal
 from bookings_server.domain.lifecycle import (
     Action,
@@ -42,6 +47,9 @@ from bookings_server.store import booking_repository, catalog_repository, outbox
 from bookings_server.store.database import Database
 
 RESCHEDULE_NOT_SUPPORTED = "RESCHEDULE_NOT_SUPPORTED"
+#: Where CreateBooking's rules find the slot, and where RescheduleBookingRequest has it.
+_CREATE_SLOT = "booking.booked_entity.slot"
+_REQUEST_SLOT = "slot"
 
 
 class Rescheduler:
@@ -63,6 +71,9 @@ class Rescheduler:
         ignore_booking_policy: bool,
     ) -> Booking:
         validate_revision(revision, required=True)
+        zone_violations = rules.slot_zone_violations(slot, "slot")
+        if zone_violations:
+            raise InvalidArgument("slot.timezone is not an IANA time zone", zone_violations)
         overrides = FlowControl(
             skip_availability_validation=skip_availability_validation,
             ignore_booking_policy=ignore_booking_policy,
@@ -85,8 +96,13 @@ class Rescheduler:
             if not slot.session_id and not slot.resource.id:
                 slot = replace(slot, resource=booking.slot.resource)  # same staff member
             draft = BookingDraft(slot=replace(slot, service_id=service.id))
-            rules.check_entity_for_service(draft, service)
-            target = resolve_target(session, site_id, draft, service, skip_availability_validation)
+            try:
+                rules.check_entity_for_service(draft, service)
+                target = resolve_target(
+                    session, site_id, draft, service, skip_availability_validation
+                )
+            except DomainError as error:
+                raise on_request_slot(error) from error
             rules.check_booking_policy(service, target.start, now, ignore_booking_policy)
             old_unit = unit_of(booking, service)
             lock_units(session, self._database, site_id, [old_unit, target.unit])
@@ -128,3 +144,20 @@ class Rescheduler:
                 session, principal, stored, EventType.BOOKING_RESCHEDULED, notification, now
             )
             return stored
+
+
+def on_request_slot(error: DomainError) -> DomainError:
+    """`error` from CreateBooking's slot rules, its field paths renamed to this request's."""
+
+    def rename(path: str) -> str:
+        if path.startswith(_CREATE_SLOT):
+            return _REQUEST_SLOT + path[len(_CREATE_SLOT) :]
+        return path
+
+    return DomainError(
+        error.message.replace(_CREATE_SLOT, _REQUEST_SLOT),
+        error.reason,
+        {key: rename(value) if key == "field" else value for key, value in error.metadata.items()},
+        tuple(FieldViolation(rename(v.field), v.description) for v in error.violations),
+        error.kind,
+    )

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bookings_server.domain.booking import BookingStatus
+from bookings_server.domain.booking import Booking, BookingStatus
 from bookings_server.domain.errors import InvalidArgument
 
 DEFAULT_PAGE_SIZE = 50
@@ -78,6 +78,13 @@ class BookingQuery:
     after: PagePosition | None = None
 
 
+def position_of(booking: Booking, order: BookingOrder) -> PagePosition:
+    """The position of a page that ends with `booking` (a stored booking)."""
+    sort_key = booking.start if order.by_start else booking.created_date
+    assert sort_key is not None, "stored bookings have a start and a creation date"
+    return PagePosition(sort_key, booking.id)
+
+
 def check_filter(query_filter: BookingFilter) -> None:
     if len(query_filter.service_ids) > MAX_FILTER_VALUES:
         raise InvalidArgument.field(
@@ -118,10 +125,10 @@ def decode_page_token(
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         body = json.loads(raw)
-        sort_key, booking_id = datetime.fromisoformat(body["k"]), body["i"]
+        given, booking_id = datetime.fromisoformat(body["k"]), body["i"]
         fingerprint = body["f"]
         # Naive or unrepresentable in UTC (year 0 or 10000 once shifted): not ours.
-        sort_key = sort_key.astimezone(UTC) if sort_key.tzinfo is not None else None
+        sort_key = given.astimezone(UTC) if given.tzinfo is not None else None
     except (
         binascii.Error,
         ValueError,

@@ -8,6 +8,7 @@ error SPEC section 8 names; none does I/O.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,6 +68,11 @@ MAX_ADDITIONAL_FIELDS = 100
 MAX_PARTICIPANTS = 100_000
 MAX_REQUEST_ID_LENGTH = 200
 MAX_TEXT_LENGTH = 10_000
+#: All additional fields together (UTF-8), and extended_fields serialized as (ASCII) JSON.
+#: With the limits above a booking stays under about 2 MB, so one always fits a response or an
+#: event (4 MiB messages) and QueryBookings pages can be bounded in bytes.
+MAX_ADDITIONAL_FIELDS_BYTES = 256 * 1024
+MAX_EXTENDED_FIELDS_SIZE = 64 * 1024
 #: Contact details and other short strings; emails are indexed, so they must stay short.
 MAX_NAME_LENGTH = 320
 MAX_ZONE_LENGTH = 64
@@ -119,8 +125,15 @@ def _entity_shape(draft: BookingDraft) -> list[FieldViolation]:
     by_schedule = draft.schedule is not None and draft.schedule.schedule_id
     if not draft.service_id and not by_schedule:
         return [FieldViolation(f"{field}.service_id", "is required")]
-    if draft.slot is not None and draft.slot.timezone and not _is_zone(draft.slot.timezone):
-        return [FieldViolation(f"{_SLOT}.timezone", "is not an IANA time zone")]
+    if draft.slot is not None:
+        return slot_zone_violations(draft.slot, _SLOT)
+    return []
+
+
+def slot_zone_violations(slot: BookedSlot, path: str) -> list[FieldViolation]:
+    """A slot's `timezone`, when given, must be an IANA zone (CreateBooking, RescheduleBooking)."""
+    if slot.timezone and not _is_zone(slot.timezone):
+        return [FieldViolation(f"{path}.timezone", "is not an IANA time zone")]
     return []
 
 
@@ -155,6 +168,15 @@ def _participants_shape(draft: BookingDraft) -> list[FieldViolation]:
                     f"{_CHOICES}[{index}].choices", f"at most {MAX_CHOICES_PER_GROUP} entries"
                 )
             )
+        for position, choice in enumerate(group.choices[:MAX_CHOICES_PER_GROUP]):
+            for name, text in (("custom", choice.custom), ("duration.name", choice.duration_name)):
+                if text is not None and len(text) > MAX_NAME_LENGTH:
+                    violations.append(
+                        FieldViolation(
+                            f"{_CHOICES}[{index}].choices[{position}].{name}",
+                            f"at most {MAX_NAME_LENGTH} characters",
+                        )
+                    )
     if not violations and sum(g.number_of_participants for g in groups) > MAX_PARTICIPANTS:
         violations.append(FieldViolation(_CHOICES, f"at most {MAX_PARTICIPANTS} participants"))
     return violations
@@ -173,6 +195,34 @@ def _size_limits(draft: BookingDraft) -> list[FieldViolation]:
     if len(draft.additional_fields) > MAX_ADDITIONAL_FIELDS:
         violations.append(
             FieldViolation("booking.additional_fields", f"at most {MAX_ADDITIONAL_FIELDS} entries")
+        )
+    for index, form_field in enumerate(draft.additional_fields[:MAX_ADDITIONAL_FIELDS]):
+        for name, value, limit in (
+            ("id", form_field.id, MAX_NAME_LENGTH),
+            ("value", form_field.value, MAX_TEXT_LENGTH),
+            ("label", form_field.label, MAX_NAME_LENGTH),
+        ):
+            if len(value) > limit:
+                violations.append(
+                    FieldViolation(
+                        f"booking.additional_fields[{index}].{name}", f"at most {limit} characters"
+                    )
+                )
+    form_bytes = sum(
+        len(f.id.encode()) + len(f.value.encode()) + len(f.label.encode())
+        for f in draft.additional_fields
+    )
+    if form_bytes > MAX_ADDITIONAL_FIELDS_BYTES:
+        violations.append(
+            FieldViolation(
+                "booking.additional_fields", f"at most {MAX_ADDITIONAL_FIELDS_BYTES} bytes in all"
+            )
+        )
+    if len(json.dumps(draft.extended_fields)) > MAX_EXTENDED_FIELDS_SIZE:
+        violations.append(
+            FieldViolation(
+                "booking.extended_fields", f"at most {MAX_EXTENDED_FIELDS_SIZE} characters as JSON"
+            )
         )
     if len(draft.request_id) > MAX_REQUEST_ID_LENGTH:
         violations.append(

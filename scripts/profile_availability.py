@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""CPU cost of QueryAvailability alone (no gRPC), on the bench's catalog shape.
+
+Seeds the catalog of `bench/` (20 staff working 09:00-17:00 every day in Europe/London, a
+30-minute service with 5 of them and one with all 20) through a real server, then calls the
+servicer directly in this thread and prints CPU milliseconds per call, best of `--repeat`
+rounds of `--calls` calls. `--profile` adds a cProfile listing of the 31 x 20 query.
+
+  python scripts/profile_availability.py [--calls 20] [--repeat 3] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+import bench_harness as harness
+from bookings.v1 import availability_service_pb2
+
+from bookings_server.api.availability_servicer import AvailabilityServicer
+from bookings_server.api.context import reset_principal, set_principal
+from bookings_server.config import Config
+from bookings_server.domain.identity import IdentityType, Principal
+from bookings_server.server import build_server
+from bookings_server.store.database import Database
+
+
+def cpu_ms_per_call(call: Callable[[], Any], calls: int, repeat: int) -> float:
+    call()  # warm caches (statement compilation, zoneinfo)
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        for _ in range(calls):
+            call()
+        best = min(best, (time.process_time() - start) / calls * 1000)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="bookings-avail-profile-"))
+    url = harness.sqlite_url(data_dir)
+    harness.migrate_database(url)
+    server, port = build_server(Config(address="127.0.0.1:0", data_dir=data_dir, database_url=url))
+    server.start()
+    with harness.stubs(f"127.0.0.1:{port}", harness.owner_metadata(data_dir)) as api:
+        catalog = harness.seed_catalog(api, staff=20, sessions=50)
+    server.stop(grace=None).wait()
+
+    database = Database.from_url(url)
+    availability = AvailabilityServicer(database)
+    principal = Principal(
+        site_id=harness.SITE_ID,
+        identity_type=IdentityType.OWNER,
+        identity_id="owner-bench",
+        scopes=frozenset(harness.ALL_SCOPES),
+    )
+    token = set_principal(principal)
+
+    def query(days: int, service_id: str) -> Callable[[], Any]:
+        request = availability_service_pb2.QueryAvailabilityRequest(
+            service_id=[service_id],
+            start_date=harness.ts(catalog.window_start),
+            end_date=harness.ts(catalog.window_start + timedelta(days=days)),
+            page_size=1000,
+        )
+        return lambda: availability.QueryAvailability(request, None)
+
+    try:
+        small = query(7, catalog.small_service_id)
+        large = query(31, catalog.large_service_id)
+        print(f"7 days x 5 staff:   {cpu_ms_per_call(small, args.calls, args.repeat):.2f} ms CPU")
+        print(f"31 days x 20 staff: {cpu_ms_per_call(large, args.calls, args.repeat):.2f} ms CPU")
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.runcall(lambda: [large() for _ in range(args.calls)])
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+    finally:
+        reset_principal(token)
+        database.dispose()
+
+
+if __name__ == "__main__":
+    main()
