@@ -58,8 +58,8 @@ ALL_WORKLOADS = (
     "reuseport",
 )
 PG_DIR = Path("/tmp/bookings-bench-pg")
-#: The team's recipe; unlike scripts/pg_test_server.sh it honours PG_DURABLE=1 (fsync on).
-SHARED_PG_SCRIPT = Path("/work/shared/tools/pg_ci.sh")
+#: The project's throwaway PostgreSQL; PG_DURABLE=1 keeps fsync and synchronous commit on.
+PG_SCRIPT = harness.ROOT / "scripts" / "pg_test_server.sh"
 
 
 @dataclass
@@ -92,23 +92,14 @@ def log(message: str) -> None:
 # ---------------------------------------------------------------- database
 
 
-def pg_script() -> Path:
-    """scripts/pg_test_server.sh if it honours PG_DURABLE=1, else the team's pg_ci.sh."""
-    script = harness.ROOT / "scripts" / "pg_test_server.sh"
-    if "PG_DURABLE" not in script.read_text() and SHARED_PG_SCRIPT.exists():
-        return SHARED_PG_SCRIPT
-    return script
-
-
 def postgres_url(args: argparse.Namespace) -> str:
     """Start the throwaway PostgreSQL (durable) and create a fresh database for this run."""
     import psycopg
 
-    script = pg_script()
     env = dict(os.environ, PG_DURABLE="1")
-    log(f"starting PostgreSQL with {script} (PG_DURABLE=1) in {PG_DIR}")
+    log(f"starting PostgreSQL with {PG_SCRIPT} (PG_DURABLE=1) in {PG_DIR}")
     started = subprocess.run(
-        [str(script), "start", str(PG_DIR), str(args.pg_port)],
+        [str(PG_SCRIPT), "start", str(PG_DIR), str(args.pg_port)],
         capture_output=True,
         text=True,
         env=env,
@@ -131,7 +122,7 @@ def stop_postgres(args: argparse.Namespace, url: str) -> None:
     with psycopg.connect(f"{host_url}/postgres", autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
     if args.postgres and not args.keep:
-        subprocess.run([str(pg_script()), "stop", str(PG_DIR)], capture_output=True, check=False)
+        subprocess.run([str(PG_SCRIPT), "stop", str(PG_DIR)], capture_output=True, check=False)
 
 
 def postgres_settings(url: str) -> dict[str, str]:

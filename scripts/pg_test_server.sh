@@ -5,6 +5,7 @@
 # Installs Debian's postgresql package if no server binaries exist. initdb/postgres refuse to
 # run as root, so when run as root the cluster belongs to the 'postgres' system user.
 # fsync, full_page_writes and synchronous_commit are off: fast, NOT crash-safe (tests only).
+# PG_DURABLE=1 keeps PostgreSQL's durable defaults (benchmarks that should pay for fsync).
 set -euo pipefail
 cmd=${1:-}; DIR=${2:-}; PORT=${3:-55432}
 [ -n "$cmd" ] && [ -n "$DIR" ] || { echo "usage: $0 start|stop DIR [PORT]" >&2; exit 2; }
@@ -31,9 +32,10 @@ case "$cmd" in
       as_pg "$PGBIN/initdb" -D "$DIR/data" -U postgres -A trust -E UTF8 --no-locale --no-sync \
         >"$DIR/initdb.log" 2>&1 || { cat "$DIR/initdb.log" >&2; exit 1; }
     fi
+    fast="-c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+    if [ "${PG_DURABLE:-0}" = 1 ]; then fast=""; fi
     as_pg "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/postgres.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c fsync=off -c full_page_writes=off \
-          -c synchronous_commit=off -c max_connections=300" \
+      -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR $fast -c max_connections=300" \
       start >&2 || { cat "$DIR/postgres.log" >&2; exit 1; }
     "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" -t 30
     echo "postgresql://postgres@127.0.0.1:$PORT/postgres"

@@ -34,11 +34,14 @@ class FaultSize:
     crash_cycles: int
     load_seconds: float
     load_threads: int
+    #: Class sessions of capacity 12 the crash load books (small: they fill up, large: the
+    #: load keeps creating bookings through all cycles).
+    crash_sessions: int
 
 
 SIZES = {
-    "small": FaultSize("small", 20, 20, 2, 1.0, 6),
-    "large": FaultSize("large", 400, 300, 10, 3.0, 16),
+    "small": FaultSize("small", 20, 20, 2, 1.0, 6, 8),
+    "large": FaultSize("large", 400, 300, 10, 3.0, 16, 150),
 }
 
 #: Counters printed at the end of the run (requests tried, crashes survived, ...).

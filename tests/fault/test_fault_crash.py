@@ -21,7 +21,6 @@ from fault.fault_support import FaultSize, harness
 TAKES_CAPACITY = (booking_pb2.BOOKING_STATUS_CONFIRMED, booking_pb2.BOOKING_STATUS_PENDING)
 #: Small sessions so the load runs into capacity (cancellations free some spots again).
 CAPACITY = 12
-SESSIONS = 8
 
 
 @dataclass
@@ -160,7 +159,9 @@ def test_kill9_under_load_loses_no_acknowledged_booking_and_never_overbooks(
     server = start()
     try:
         with harness.stubs(server.address, metadata) as api:
-            catalog = harness.seed_catalog(api, staff=1, sessions=SESSIONS, class_capacity=CAPACITY)
+            catalog = harness.seed_catalog(
+                api, staff=1, sessions=fault_size.crash_sessions, class_capacity=CAPACITY
+            )
         ledger = Ledger()
         for _ in range(fault_size.crash_cycles):
             run_until_killed(server, metadata, catalog, ledger, fault_size)

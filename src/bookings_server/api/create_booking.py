@@ -5,9 +5,10 @@ or appointment slot), check the rules, lock the capacity unit, look for an earli
 the same request_id, count the spots taken, then insert the booking, its outbox items and its
 BOOKING_CREATED event. Any error rolls everything back: a failing request writes nothing.
 
-Idempotency (SPEC 3.10): the request_id is looked up before and again under the capacity
-lock; two retries that still race both insert, the unique (site_id, request_id) index lets one
-win, and the loser returns the winner's booking.
+Idempotency (SPEC 3.10): the request_id is looked up first thing in the write transaction,
+and on backends where writers do not exclude each other from BEGIN (PostgreSQL) again under the
+capacity lock; two retries that still race both insert, the unique (site_id, request_id) index
+lets one win, and the loser returns the winner's booking.
 """
 
 from __future__ import annotations
@@ -77,11 +78,6 @@ class BookingCreator:
         rules.check_shape(draft)
         rules.check_flow_control_allowed(draft.flow_control, principal)
         status = rules.resolve_status(draft.status, principal)
-        if draft.request_id:
-            with self._database.read() as session:
-                earlier = _replay(session, principal.site_id, draft)
-            if earlier is not None:
-                return earlier
         try:
             with self._database.write() as session:
                 return self._create(session, draft, principal, status)
@@ -99,6 +95,10 @@ class BookingCreator:
         self, session: DbSession, draft: BookingDraft, principal: Principal, status: BookingStatus
     ) -> Booking:
         site_id = principal.site_id
+        if draft.request_id:
+            earlier = _replay(session, site_id, draft)
+            if earlier is not None:
+                return earlier
         now = self._clock()
         service = _load_service(session, site_id, draft)
         rules.check_entity_for_service(draft, service)
@@ -112,7 +112,8 @@ class BookingCreator:
         lock_capacity_unit(
             session, site_id, target.unit.lock_key, lock_timeout_ms=self._database.lock_timeout_ms
         )
-        if draft.request_id:
+        if draft.request_id and not self._database.serializes_writers:
+            # A retry that committed while this call waited for the lock (PostgreSQL).
             earlier = _replay(session, site_id, draft)
             if earlier is not None:
                 return earlier
@@ -224,10 +225,7 @@ def _course_target(session: DbSession, site_id: str, service: Service) -> Target
 
 
 def _session_target(session: DbSession, site_id: str, session_id: str, service: Service) -> Target:
-    try:
-        stored = catalog_repository.get_session(session, site_id, session_id)
-    except NotFound:
-        stored = None
+    stored = catalog_repository.find_session_of_service(session, site_id, session_id, service)
     class_session = rules.check_session_of_service(stored, service, session_id)
     staff = _find_staff(session, site_id, class_session.staff_member_id)
     return Target(

@@ -4,14 +4,16 @@ Every call runs the same steps inside `Database.write()`: find the booking, lock
 unit (store/locks.py), re-read the booking under the lock, check revision and status, count
 the spots the unit's other bookings hold, decide (domain/lifecycle.py), then write the booking,
 the participant notification (outbox) and the event, so the count and the write are one
-serialized step per unit on every backend and across server processes.
+serialized step per unit on every backend and across server processes. On SQLite the write
+transaction holds the database's only write lock from its BEGIN, so the first read already
+happens under the lock and is not repeated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session as DbSession
 
@@ -64,6 +66,8 @@ class LockedBooking:
     booking: Booking
     service: Service
     unit: CapacityUnit
+    #: The stored buffer after the booking's end (kept by changes that do not move it).
+    buffer_after: timedelta
 
     def capacity(self) -> int:
         return unit_capacity(self.session, self.booking.site_id, self.unit, self.service)
@@ -90,7 +94,7 @@ def unit_capacity(session: DbSession, site_id: str, unit: CapacityUnit, service:
     """Spots of the unit: the session's capacity, the course's smallest session, or 1 for a
     staff member (an appointment holds its staff member exclusively)."""
     if unit.kind is UnitKind.SESSION:
-        return catalog_repository.get_session(session, site_id, unit.id).capacity
+        return catalog_repository.session_capacity(session, site_id, unit.id)
     if unit.kind is UnitKind.SCHEDULE:
         sessions = catalog_repository.list_schedule_sessions(session, site_id, service.id)
         return course_capacity(service, sessions)
@@ -224,17 +228,27 @@ class BookingLifecycle:
                 apply_outcome(locked.booking, outcome, payment_status, now), notification
             )
             stored = booking_repository.update_booking(
-                session, updated, expected_revision=locked.booking.revision
+                session,
+                updated,
+                expected_revision=locked.booking.revision,
+                buffer_after=locked.buffer_after,
             )
             record_change(session, principal, stored, outcome.event_type, notification, now)
             return stored
 
     def _lock(self, session: DbSession, site_id: str, booking_id: str) -> LockedBooking:
-        booking = booking_repository.get_booking(session, site_id, booking_id)
+        booking, buffer_after = booking_repository.get_booking_and_buffer(
+            session, site_id, booking_id
+        )
         service = catalog_repository.get_service(session, site_id, booking.service_id)
         unit = unit_of(booking, service)
-        lock_units(session, self._database, site_id, [unit])
-        return LockedBooking(session, reread(session, booking, service, unit), service, unit)
+        if not self._database.serializes_writers:
+            lock_units(session, self._database, site_id, [unit])
+            booking, buffer_after = booking_repository.get_booking_and_buffer(
+                session, site_id, booking_id
+            )
+            check_unit_unchanged(booking, service, unit)
+        return LockedBooking(session, booking, service, unit, buffer_after)
 
 
 def lock_units(
@@ -253,9 +267,14 @@ def lock_units(
 def reread(session: DbSession, booking: Booking, service: Service, unit: CapacityUnit) -> Booking:
     """The booking as the lock holder sees it; ABORTED if it left `unit` meanwhile."""
     current = booking_repository.get_booking(session, booking.site_id, booking.id)
-    if unit_of(current, service) != unit:
-        raise Aborted(f"booking {booking.id} moved while this call waited; retry")
+    check_unit_unchanged(current, service, unit)
     return current
+
+
+def check_unit_unchanged(current: Booking, service: Service, unit: CapacityUnit) -> None:
+    """ABORTED if the booking, re-read under the lock of `unit`, no longer takes room in it."""
+    if unit_of(current, service) != unit:
+        raise Aborted(f"booking {current.id} moved while this call waited; retry")
 
 
 def record_change(

@@ -7,10 +7,12 @@ Appointment slots come from `availability_slots`; request validation and page to
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from bookings_server.domain.availability_query import (
@@ -20,8 +22,9 @@ from bookings_server.domain.availability_query import (
 )
 from bookings_server.domain.availability_slots import (
     BusyInterval,
-    open_slots,
-    working_hours_slots,
+    FreeTime,
+    iter_slot_starts,
+    zone_named,
 )
 from bookings_server.domain.booking import BookedSlot, SlotResource
 from bookings_server.domain.catalog import Service, ServiceType, Session, StaffMember
@@ -151,18 +154,195 @@ def booking_window(
     return start - BOOKING_WINDOW_MARGIN, end + max(longest, BOOKING_WINDOW_MARGIN)
 
 
+_MICROSECOND = timedelta(microseconds=1)
+_UTC_MIN = datetime.min.replace(tzinfo=UTC)
+_UTC_MAX = datetime.max.replace(tzinfo=UTC)
+
+
+def _shifted(moment: datetime, delta: timedelta) -> datetime:
+    """`moment + delta`, clamped to the representable range instead of overflowing."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return _UTC_MAX if delta > timedelta(0) else _UTC_MIN
+
+
+#: A candidate entry in the answer's order, without the cost of building it:
+#: (start, end, service id, resource id, session id, schedule id, source index, position).
+#: The first six are the sort key after `bookable`; source index and position make equal keys
+#: keep the order in which the entries were found, as a stable sort would.
+_Candidate = tuple[datetime, datetime, str, str, str, str, int, int]
+
+
+class _Source:
+    """The entries of one service (and staff member), produced in sort-key order per phase."""
+
+    def candidates(self, bookable: bool, start: datetime, end: datetime) -> Iterator[_Candidate]:
+        """This source's entries that are (not) `bookable` and start in [start, end), in
+        sort-key order."""
+        raise NotImplementedError
+
+    def build(self, candidate: _Candidate, local_start: str, local_end: str) -> AvailabilityEntry:
+        raise NotImplementedError
+
+
+class _ListSource(_Source):
+    """Entries built up front (class sessions, courses: few per query)."""
+
+    def __init__(self, index: int, entries: Iterable[AvailabilityEntry]) -> None:
+        self._index = index
+        self._entries = sorted(entries, key=AvailabilityEntry.sort_key)
+
+    def candidates(self, bookable: bool, start: datetime, end: datetime) -> Iterator[_Candidate]:
+        for position, entry in enumerate(self._entries):
+            if entry.bookable == bookable:
+                slot = entry.slot
+                assert slot.end is not None
+                yield (
+                    entry.start,
+                    slot.end,
+                    slot.service_id,
+                    slot.resource.id,
+                    slot.session_id,
+                    entry.schedule_id,
+                    self._index,
+                    position,
+                )
+
+    def build(self, candidate: _Candidate, local_start: str, local_end: str) -> AvailabilityEntry:
+        return replace(self._entries[candidate[7]], local_start=local_start, local_end=local_end)
+
+
+class _AppointmentSource(_Source):
+    """The free slots of one staff member for one appointment service, generated lazily.
+
+    All slots of one service have the same spots, so whether a slot is bookable depends only
+    on its start: bookable ones start in [bookable_from, bookable_until]. Each phase therefore
+    generates only the part of the range it lists.
+    """
+
+    def __init__(
+        self,
+        index: int,
+        service: Service,
+        staff: StaffMember,
+        resource: SlotResource,
+        busy: Sequence[BusyInterval],
+        now: datetime,
+    ) -> None:
+        assert service.duration is not None
+        self._index = index
+        self._service = service
+        self._staff = staff
+        self._resource = resource
+        self._duration = service.duration
+        self._free = FreeTime(service.buffer_after, staff.blocked_times, busy)
+        self.open_spots = max(0, service.default_capacity)
+        policy = service.policy
+        #: Starts before this are too late to book.
+        self._bookable_from = _shifted(now, policy.min_notice)
+        #: Starts after this are too early to book.
+        self._bookable_until = (
+            None if policy.max_advance is None else _shifted(now, policy.max_advance)
+        )
+        self._violations = _ViolationsCache()
+        self._any_bookable = (
+            self.open_spots > 0
+            and service.online_booking_enabled
+            and (self._bookable_until is None or self._bookable_from <= self._bookable_until)
+        )
+
+    def _windows(self, bookable: bool, start: datetime, end: datetime) -> list[_Window]:
+        low, until = self._bookable_from, self._bookable_until
+        high = None if until is None else _shifted(until, _MICROSECOND)
+        if not self._any_bookable:
+            windows = [] if bookable else [(start, end)]
+        elif bookable:
+            windows = [(max(start, low), end if high is None else min(end, high))]
+        else:
+            windows = [(start, min(end, low))]
+            if high is not None:
+                windows.append((max(start, high), end))
+        return [(a, b) for a, b in windows if a < b]
+
+    def candidates(self, bookable: bool, start: datetime, end: datetime) -> Iterator[_Candidate]:
+        duration, free = self._duration, self._free
+        service_id, staff_id, index = self._service.id, self._staff.id, self._index
+        for low, high in self._windows(bookable, start, end):
+            for slot_start in iter_slot_starts(
+                self._staff, duration, self._service.buffer_after, low, high
+            ):
+                slot_end = slot_start + duration
+                if free.always or free.is_free(slot_start, slot_end):
+                    yield (slot_start, slot_end, service_id, staff_id, "", "", index, 0)
+
+    def build(self, candidate: _Candidate, local_start: str, local_end: str) -> AvailabilityEntry:
+        start, end = candidate[0], candidate[1]
+        service = self._service
+        violations = self._violations.get(
+            too_early_to_book=self._bookable_until is not None and start > self._bookable_until,
+            too_late_to_book=start < self._bookable_from,
+            book_online_disabled=not service.online_booking_enabled,
+        )
+        slot = BookedSlot(
+            service.id,
+            start,
+            end,
+            self._staff.timezone,
+            "",
+            service.schedule_id,
+            self._resource,
+            service.location,
+        )
+        return AvailabilityEntry(
+            slot,
+            self.open_spots > 0 and not violations.any,
+            service.default_capacity,
+            self.open_spots,
+            violations,
+            local_start,
+            local_end,
+        )
+
+
+_Window = tuple[datetime, datetime]
+
+
+class _ViolationsCache:
+    """One shared PolicyViolations per combination (they are immutable)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[bool, bool, bool], PolicyViolations] = {}
+
+    def get(
+        self, too_early_to_book: bool, too_late_to_book: bool, book_online_disabled: bool
+    ) -> PolicyViolations:
+        key = (too_early_to_book, too_late_to_book, book_online_disabled)
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = PolicyViolations(*key)
+        return found
+
+
 class _EntryFactory:
     """Builds entries for one query from `now` and the loaded data."""
 
     def __init__(self, data: AvailabilityData, now: datetime) -> None:
         self._data = data
         self._now = now
+        self._resources: dict[str, SlotResource] = {}
 
-    def _resource(self, staff_id: str) -> SlotResource:
-        staff = self._data.staff.get(staff_id)
-        if staff is None:
-            return SlotResource(id=staff_id)
-        return SlotResource(staff.id, staff.name, staff.email, staff.schedule_id)
+    def resource(self, staff_id: str) -> SlotResource:
+        found = self._resources.get(staff_id)
+        if found is None:
+            staff = self._data.staff.get(staff_id)
+            found = (
+                SlotResource(id=staff_id)
+                if staff is None
+                else SlotResource(staff.id, staff.name, staff.email, staff.schedule_id)
+            )
+            self._resources[staff_id] = found
+        return found
 
     def _waiting_list(self, service: Service, waiting: int) -> WaitingListSpots | None:
         policy = service.waiting_list
@@ -191,37 +371,6 @@ class _EntryFactory:
             schedule_id=schedule_id,
         )
 
-    def appointments(
-        self, service: Service, resource_ids: frozenset[str], start: datetime, end: datetime
-    ) -> list[AvailabilityEntry]:
-        """Free slots of each of the service's staff members (busy ones are left out)."""
-        if service.duration is None:
-            return []
-        entries = []
-        for staff_id in dict.fromkeys(service.staff_member_ids):
-            staff = self._data.staff.get(staff_id)
-            if staff is None or (resource_ids and staff_id not in resource_ids):
-                continue
-            offered = working_hours_slots(staff, service.duration, service.buffer_after, start, end)
-            free = open_slots(
-                offered,
-                service.buffer_after,
-                staff.blocked_times,
-                self._data.busy.get(staff_id, ()),
-            )
-            for slot_time in free:
-                slot = BookedSlot(
-                    service_id=service.id,
-                    start=slot_time.start,
-                    end=slot_time.end,
-                    timezone=staff.timezone,
-                    schedule_id=service.schedule_id,
-                    resource=self._resource(staff_id),
-                    location=service.location,
-                )
-                entries.append(self.entry(service, slot, service.default_capacity, Occupancy()))
-        return entries
-
     def class_sessions(
         self,
         service: Service,
@@ -244,7 +393,7 @@ class _EntryFactory:
                 timezone=session.timezone,
                 session_id=session.id,
                 schedule_id=session.schedule_id,
-                resource=self._resource(session.staff_member_id),
+                resource=self.resource(session.staff_member_id),
                 location=session.location,
             )
             occupancy = self._data.session_occupancy.get(session.id, Occupancy())
@@ -279,7 +428,7 @@ class _EntryFactory:
             end=last_end,
             timezone=first.timezone,
             schedule_id=service.schedule_id,
-            resource=self._resource(first.staff_member_id),
+            resource=self.resource(first.staff_member_id),
             location=first.location,
         )
         occupancy = self._data.schedule_occupancy.get(service.schedule_id, Occupancy())
@@ -291,22 +440,6 @@ def _matches_filters(entry: AvailabilityEntry, query: AvailabilityQuery) -> bool
     if query.bookable is not None and entry.bookable != query.bookable:
         return False
     return entry.open_spots >= query.min_open_spots
-
-
-def _limit_per_day(
-    entries: Sequence[AvailabilityEntry], limit: int, zone: ZoneInfo
-) -> list[AvailabilityEntry]:
-    """At most `limit` entries per local day of `zone`, keeping the first ones in order."""
-    if limit <= 0:
-        return list(entries)
-    counts: dict[date, int] = defaultdict(int)
-    kept = []
-    for entry in entries:
-        day = entry.start.astimezone(zone).date()
-        if counts[day] < limit:
-            counts[day] += 1
-            kept.append(entry)
-    return kept
 
 
 def _services(query: AvailabilityQuery, data: AvailabilityData) -> list[Service]:
@@ -321,46 +454,98 @@ def _services(query: AvailabilityQuery, data: AvailabilityData) -> list[Service]
     return services
 
 
-def all_entries(
-    query: AvailabilityQuery, data: AvailabilityData, now: datetime
-) -> tuple[list[AvailabilityEntry], str]:
-    """Every entry of a (valid) query after filters, ordering and slots_per_day, and the
-    name of the zone local times are reported in."""
+def _appointment_sources(
+    service: Service,
+    query: AvailabilityQuery,
+    data: AvailabilityData,
+    factory: _EntryFactory,
+    now: datetime,
+    first_index: int,
+) -> list[_AppointmentSource]:
+    """One source per staff member of the service (restricted to the queried resources)."""
+    if service.duration is None or max(0, service.default_capacity) < query.min_open_spots:
+        return []
+    sources: list[_AppointmentSource] = []
+    resource_ids = query.resource_filter
+    for staff_id in dict.fromkeys(service.staff_member_ids):
+        staff = data.staff.get(staff_id)
+        if staff is None or (resource_ids and staff_id not in resource_ids):
+            continue
+        sources.append(
+            _AppointmentSource(
+                first_index + len(sources),
+                service,
+                staff,
+                factory.resource(staff_id),
+                data.busy.get(staff_id, ()),
+                now,
+            )
+        )
+    return sources
+
+
+def _sources(
+    query: AvailabilityQuery, data: AvailabilityData, services: list[Service], now: datetime
+) -> list[_Source]:
+    """Where the query's entries come from, in the order a stable sort would keep ties."""
     assert query.start is not None and query.end is not None
-    services = _services(query, data)
-    zone_name = query.timezone or services[0].timezone
-    zone = ZoneInfo(zone_name)
     factory = _EntryFactory(data, now)
     sessions_by_service: dict[str, list[Session]] = defaultdict(list)
     for session in data.sessions:
         sessions_by_service[session.service_id].append(session)
-    entries: list[AvailabilityEntry] = []
+    sources: list[_Source] = []
     for service in services:
         sessions = sessions_by_service.get(service.id, [])
         if service.type is ServiceType.APPOINTMENT:
-            found = factory.appointments(service, query.resource_filter, query.start, query.end)
-        elif service.type is ServiceType.CLASS:
+            sources.extend(_appointment_sources(service, query, data, factory, now, len(sources)))
+            continue
+        if service.type is ServiceType.CLASS:
             found = factory.class_sessions(
                 service, sessions, query.resource_filter, query.start, query.end
             )
         else:
             found = factory.course(service, sessions, query.resource_filter, query.start, query.end)
-        entries.extend(entry for entry in found if _matches_filters(entry, query))
-    entries.sort(key=AvailabilityEntry.sort_key)
-    return _limit_per_day(entries, query.slots_per_day, zone), zone_name
+        sources.append(
+            _ListSource(len(sources), (e for e in found if e.open_spots >= query.min_open_spots))
+        )
+    return sources
 
 
-def _wall_time(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).replace(tzinfo=None).isoformat()
+def _ordered(query: AvailabilityQuery, sources: Sequence[_Source]) -> Iterator[_Candidate]:
+    """Every candidate after the filters, bookable first, then by start (and the rest of
+    `AvailabilityEntry.sort_key`): each phase is a lazy merge of the sources' sorted runs."""
+    assert query.start is not None and query.end is not None
+    phases = (True, False) if query.bookable is None else (query.bookable,)
+    for bookable in phases:
+        runs = [source.candidates(bookable, query.start, query.end) for source in sources]
+        yield from runs[0] if len(runs) == 1 else heapq.merge(*runs)
 
 
-def _with_local_times(entry: AvailabilityEntry, zone: ZoneInfo) -> AvailabilityEntry:
-    assert entry.slot.end is not None
-    return replace(
-        entry,
-        local_start=_wall_time(entry.start, zone),
-        local_end=_wall_time(entry.slot.end, zone),
-    )
+def _limit_per_day(
+    candidates: Iterable[_Candidate], limit: int, zone: ZoneInfo
+) -> Iterator[_Candidate]:
+    """At most `limit` entries per local day of `zone`, keeping the first ones in order."""
+    counts: dict[date, int] = defaultdict(int)
+    for candidate in candidates:
+        day = candidate[0].astimezone(zone).date()
+        if counts[day] < limit:
+            counts[day] += 1
+            yield candidate
+
+
+class _WallTimes:
+    """Wall-clock ISO texts of instants in one zone, each computed once per query."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self._zone = zone
+        self._known: dict[datetime, str] = {}
+
+    def __call__(self, instant: datetime) -> str:
+        found = self._known.get(instant)
+        if found is None:
+            found = instant.astimezone(self._zone).replace(tzinfo=None).isoformat()
+            self._known[instant] = found
+        return found
 
 
 def query_availability(
@@ -368,13 +553,26 @@ def query_availability(
 ) -> AvailabilityPage:
     """One page of the query's entries: bookable first, then by start.
 
+    Only what the page needs is generated: entries up to the page's end (plus one, to know
+    whether a next page exists), and only the page's entries are built.
+
     Raises InvalidArgument for an invalid request (see `validate_query`) and NotFound when a
     service is missing from `data`.
     """
     offset = validate_query(query)
-    entries, zone_name = all_entries(query, data, now)
+    services = _services(query, data)
+    zone_name = query.timezone or services[0].timezone
+    zone = zone_named(zone_name)
+    sources = _sources(query, data, services, now)
+    candidates: Iterable[_Candidate] = _ordered(query, sources) if sources else ()
+    if query.slots_per_day > 0:
+        candidates = _limit_per_day(candidates, query.slots_per_day, zone)
     page_end = offset + query.effective_page_size
-    token = encode_page_token(query, page_end) if page_end < len(entries) else ""
-    zone = ZoneInfo(zone_name)
-    page = tuple(_with_local_times(entry, zone) for entry in entries[offset:page_end])
+    window = list(islice(candidates, offset, page_end + 1))
+    token = encode_page_token(query, page_end) if len(window) > page_end - offset else ""
+    wall_time = _WallTimes(zone)
+    page = tuple(
+        sources[c[6]].build(c, wall_time(c[0]), wall_time(c[1]))
+        for c in window[: page_end - offset]
+    )
     return AvailabilityPage(page, token, zone_name)

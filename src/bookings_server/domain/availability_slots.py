@@ -18,6 +18,8 @@ times (wall-clock stepping) or to UTC instants (real-time durations).
 from __future__ import annotations
 
 import bisect
+import functools
+import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -52,6 +54,12 @@ class BusyInterval:
         return self.end + self.buffer
 
 
+@functools.lru_cache(maxsize=1024)
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA zone `name` (ZoneInfo's own cache, minus the constructor's overhead)."""
+    return ZoneInfo(name)
+
+
 def resolve_wall_time(wall: datetime, zone: ZoneInfo) -> datetime:
     """The UTC instant of a naive wall time in `zone`, read as zoneinfo does with fold=0."""
     return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
@@ -65,17 +73,34 @@ def interval_slots(
     buffer: timedelta,
 ) -> list[SlotTime]:
     """The slots one working interval offers on one local `day` (whose weekday it matches)."""
+    return [
+        SlotTime(start, start + duration)
+        for start in _interval_starts(day, interval.start, interval.end, zone, duration, buffer)
+    ]
+
+
+@functools.lru_cache(maxsize=16384)
+def _interval_starts(
+    day: date,
+    interval_start: time,
+    interval_end: time | None,
+    zone: ZoneInfo,
+    duration: timedelta,
+    buffer: timedelta,
+) -> tuple[datetime, ...]:
+    """The start instants of `interval_slots`, ascending. Pure, so cached: staff members with
+    the same hours, zone and service share the (costly) wall-time resolution, across calls."""
     if duration <= timedelta(0):
-        return []
-    wall_start = datetime.combine(day, interval.start)
+        return ()
+    wall_start = datetime.combine(day, interval_start)
     wall_end = (
         datetime.combine(day + _ONE_DAY, time(0))
-        if interval.end is None
-        else datetime.combine(day, interval.end)
+        if interval_end is None
+        else datetime.combine(day, interval_end)
     )
     real_end = resolve_wall_time(wall_end, zone)
     step = duration + buffer
-    slots: list[SlotTime] = []
+    starts: list[datetime] = []
     earliest: datetime | None = None
     wall = wall_start
     while wall < wall_end:
@@ -85,10 +110,10 @@ def interval_slots(
             # fold=0 resolution never goes backwards, so no later candidate fits either.
             break
         if earliest is None or start >= earliest:
-            slots.append(SlotTime(start, end))
+            starts.append(start)
             earliest = end + buffer
         wall += step
-    return slots
+    return tuple(starts)
 
 
 def _local_days(zone: ZoneInfo, window_start: datetime, window_end: datetime) -> Iterator[date]:
@@ -98,6 +123,54 @@ def _local_days(zone: ZoneInfo, window_start: datetime, window_end: datetime) ->
     while day <= last:
         yield day
         day += _ONE_DAY
+
+
+def _earliest_instant_of(day: date) -> datetime:
+    """A bound below every instant a wall time on `day` (or later) can resolve to, in any zone:
+    an instant is its wall time minus the zone's UTC offset, and offsets are under 24 hours."""
+    return datetime.combine(day, time(0), tzinfo=UTC) - _ONE_DAY
+
+
+def iter_slot_starts(
+    staff: StaffMember,
+    duration: timedelta,
+    buffer: timedelta,
+    window_start: datetime,
+    window_end: datetime,
+) -> Iterator[datetime]:
+    """The starts of `working_hours_slots`, generated lazily in ascending order.
+
+    Days are generated in order; a start is released once no later day can produce an
+    earlier one (see `_earliest_instant_of`), so only a couple of days are held at a time and
+    a caller that stops early does not pay for the rest of the window.
+    """
+    zone = zone_named(staff.timezone)
+    by_weekday: dict[int, list[WorkingInterval]] = {}
+    for interval in staff.working_hours:
+        by_weekday.setdefault(interval.weekday, []).append(interval)
+    pending: list[datetime] = []
+    last: datetime | None = None
+    for day in _local_days(zone, window_start, window_end):
+        intervals = by_weekday.get(day.weekday())
+        if not intervals:
+            continue
+        floor = _earliest_instant_of(day)
+        while pending and pending[0] < floor:
+            start = heapq.heappop(pending)
+            if start != last:
+                yield start
+                last = start
+        for interval in intervals:
+            for start in _interval_starts(
+                day, interval.start, interval.end, zone, duration, buffer
+            ):
+                if window_start <= start < window_end:
+                    heapq.heappush(pending, start)
+    while pending:
+        start = heapq.heappop(pending)
+        if start != last:
+            yield start
+            last = start
 
 
 def working_hours_slots(
@@ -112,16 +185,10 @@ def working_hours_slots(
     Blocked time and bookings are not considered here. Sorted by start, without duplicates
     (overlapping working intervals would otherwise offer the same slot twice).
     """
-    zone = ZoneInfo(staff.timezone)
-    found: set[SlotTime] = set()
-    for day in _local_days(zone, window_start, window_end):
-        for interval in staff.working_hours:
-            if interval.weekday != day.weekday():
-                continue
-            for slot in interval_slots(day, interval, zone, duration, buffer):
-                if window_start <= slot.start < window_end:
-                    found.add(slot)
-    return sorted(found)
+    return [
+        SlotTime(start, start + duration)
+        for start in iter_slot_starts(staff, duration, buffer, window_start, window_end)
+    ]
 
 
 class _IntervalIndex:
@@ -136,6 +203,7 @@ class _IntervalIndex:
         self._starts = [start for start, _ in ordered]
         self._intervals = ordered
         self._max_length = max((end - start for start, end in ordered), default=timedelta(0))
+        self.empty = not ordered
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         if not self._intervals:
@@ -148,25 +216,37 @@ class _IntervalIndex:
         )
 
 
+class FreeTime:
+    """Whether a staff member is free for a slot, given blocked time and bookings.
+
+    A slot is not free when the slot itself overlaps blocked time, or when the slot plus its
+    buffer overlaps a booking plus that booking's buffer.
+    """
+
+    def __init__(
+        self, buffer: timedelta, blocked: Sequence[BlockedTime], busy: Sequence[BusyInterval]
+    ) -> None:
+        self._buffer = buffer
+        self._blocked = _IntervalIndex((b.start, b.end) for b in blocked)
+        self._busy = _IntervalIndex((b.start, b.busy_until) for b in busy)
+        #: Nothing blocks any slot: callers may skip `is_free`.
+        self.always = self._blocked.empty and self._busy.empty
+
+    def is_free(self, start: datetime, end: datetime) -> bool:
+        return not self._blocked.overlaps(start, end) and not self._busy.overlaps(
+            start, end + self._buffer
+        )
+
+
 def open_slots(
     slots: Sequence[SlotTime],
     buffer: timedelta,
     blocked: Sequence[BlockedTime],
     busy: Sequence[BusyInterval],
 ) -> list[SlotTime]:
-    """The slots the staff member is free for.
-
-    A slot is dropped when the slot itself overlaps blocked time, or when the slot plus its
-    buffer overlaps a booking plus that booking's buffer.
-    """
-    blocked_index = _IntervalIndex((b.start, b.end) for b in blocked)
-    busy_index = _IntervalIndex((b.start, b.busy_until) for b in busy)
-    return [
-        slot
-        for slot in slots
-        if not blocked_index.overlaps(slot.start, slot.end)
-        and not busy_index.overlaps(slot.start, slot.end + buffer)
-    ]
+    """The slots the staff member is free for (see `FreeTime`)."""
+    free = FreeTime(buffer, blocked, busy)
+    return [slot for slot in slots if free.is_free(slot.start, slot.end)]
 
 
 def is_offered_by_working_hours(

@@ -10,17 +10,36 @@ ends. A second writer of the same site waits for the first to commit before it g
 number, so events commit in sequence order and a follower reading "sequence > cursor" never
 skips an event that commits later with a smaller number. Call `append_event` as the last
 statement of the transaction, so the site-wide lock is held only for the commit.
+
+The write path (create, lifecycle changes, events) runs prepared Core statements: built once
+with bind parameters, so neither statement construction nor its cache key is paid per call,
+and executed on the transaction's connection without the ORM unit of work.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Executable,
+    Row,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +65,46 @@ BOOKING_NOT_FOUND = "BOOKING_NOT_FOUND"
 _HOLDING = (BookingStatus.CONFIRMED.value, BookingStatus.PENDING.value)
 _WAITING = (BookingStatus.WAITING_LIST.value,)
 
+_bookings: Table = BookingRow.__table__  # type: ignore[assignment]
+_events: Table = BookingEventRow.__table__  # type: ignore[assignment]
+_counters: Table = BookingEventCounterRow.__table__  # type: ignore[assignment]
+
+#: The columns a Booking is read from (`_to_booking`), plus what its buffer is computed from.
+_BOOKING_COLUMNS = (
+    _bookings.c.data,
+    _bookings.c.status,
+    _bookings.c.payment_status,
+    _bookings.c.revision,
+    _bookings.c.double_booked,
+    _bookings.c.participants,
+    _bookings.c.end_date,
+    _bookings.c.blocked_until,
+)
+_BY_ID = (_bookings.c.site_id == bindparam("b_site_id"), _bookings.c.id == bindparam("b_id"))
+_SELECT_BOOKING = select(*_BOOKING_COLUMNS).where(*_BY_ID)
+_SELECT_BOOKING_FOR_UPDATE = _SELECT_BOOKING.with_for_update()
+_SELECT_BY_REQUEST_ID = select(*_BOOKING_COLUMNS, _bookings.c.request_hash).where(
+    _bookings.c.site_id == bindparam("b_site_id"),
+    _bookings.c.request_id == bindparam("b_request_id"),
+)
+_SELECT_REVISION = select(_bookings.c.revision).where(*_BY_ID)
+_INSERT_BOOKING = _bookings.insert()
+_UPDATE_BOOKING = update(_bookings).where(*_BY_ID, _bookings.c.revision == bindparam("b_revision"))
+_INSERT_EVENT = _events.insert()
+_BUMP_SEQUENCE = (
+    update(_counters)
+    .where(_counters.c.site_id == bindparam("b_site_id"))
+    .values(last_sequence=_counters.c.last_sequence + 1)
+    .returning(_counters.c.last_sequence)
+)
+
+
+def _execute(
+    session: Session, statement: Executable, parameters: Mapping[str, Any]
+) -> CursorResult[Any]:
+    """Run a Core statement on the transaction's connection (no ORM execution layer)."""
+    return session.connection().execute(statement, parameters)
+
 
 class DuplicateRequestId(Exception):
     """Another transaction stored a booking with this request_id first (SPEC 3.10)."""
@@ -69,7 +128,8 @@ def insert_booking(
     its end plus the buffer. A request_id already stored for the site raises
     DuplicateRequestId; the transaction is then unusable and must be rolled back.
     """
-    row = BookingRow(
+    row = _column_values(booking, buffer_after)
+    row.update(
         site_id=booking.site_id,
         id=booking.id,
         request_id=request_id or None,
@@ -78,11 +138,8 @@ def insert_booking(
         created_by_id=booking.created_by.identity_id,
         created_date=booking.created_date,
     )
-    for name, value in _column_values(booking, buffer_after).items():
-        setattr(row, name, value)
-    session.add(row)
     try:
-        session.flush()
+        _execute(session, _INSERT_BOOKING, row)
     except IntegrityError as error:
         if request_id and "request_id" in str(error.orig):
             raise DuplicateRequestId(request_id) from error
@@ -100,35 +157,26 @@ def update_booking(
 
     Returns the booking as stored, with revision `expected_revision + 1`. A missing booking
     is NotFound; a changed revision is Aborted (REVISION_MISMATCH). `buffer_after` None keeps
-    the stored buffer (pass the service's buffer when the slot moves to another service).
+    the stored buffer (pass the service's buffer when the slot moves to another service, or
+    the stored one from `get_booking_and_buffer` to save a read).
     """
     stored = replace(booking, revision=expected_revision + 1)
-    row = session.scalars(
-        select(BookingRow).where(BookingRow.site_id == booking.site_id, BookingRow.id == booking.id)
-    ).one_or_none()
-    if row is None:
-        raise _not_found(booking.id)
-    if row.revision != expected_revision:
-        raise Aborted(
-            f"booking {booking.id} is at revision {row.revision}, not {expected_revision}",
-            expected_revision=str(expected_revision),
-            current_revision=str(row.revision),
-        )
+    key = {"b_site_id": booking.site_id, "b_id": booking.id}
     if buffer_after is None:
-        buffer_after = row.blocked_until - row.end_date
-    result = session.execute(
-        update(BookingRow)
-        .where(
-            BookingRow.site_id == booking.site_id,
-            BookingRow.id == booking.id,
-            BookingRow.revision == expected_revision,
-        )
-        .values(**_column_values(stored, buffer_after))
-        .execution_options(synchronize_session=False)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+        buffer_after = get_booking_and_buffer(session, booking.site_id, booking.id)[1]
+    values = _column_values(stored, buffer_after)
+    result = _execute(session, _UPDATE_BOOKING, {**values, **key, "b_revision": expected_revision})
+    if not result.rowcount:
+        current = _execute(session, _SELECT_REVISION, key).scalar_one_or_none()
+        if current is None:
+            raise _not_found(booking.id)
+        if current != expected_revision:
+            raise Aborted(
+                f"booking {booking.id} is at revision {current}, not {expected_revision}",
+                expected_revision=str(expected_revision),
+                current_revision=str(current),
+            )
         raise Aborted(f"booking {booking.id} changed concurrently; re-read and retry")
-    session.expire(row)
     return stored
 
 
@@ -136,11 +184,27 @@ def find_booking(
     session: Session, site_id: str, booking_id: str, *, for_update: bool = False
 ) -> Booking | None:
     """The booking, or None. `for_update` row-locks it on PostgreSQL until commit."""
-    query = select(BookingRow).where(BookingRow.site_id == site_id, BookingRow.id == booking_id)
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.scalars(query).one_or_none()
+    row = _booking_row(session, site_id, booking_id, for_update=for_update)
     return None if row is None else _to_booking(row)
+
+
+def get_booking_and_buffer(
+    session: Session, site_id: str, booking_id: str
+) -> tuple[Booking, timedelta]:
+    """The booking and its stored buffer (how long after its end it keeps its staff busy);
+    NotFound (BOOKING_NOT_FOUND) if it does not exist for this site."""
+    row = _booking_row(session, site_id, booking_id)
+    if row is None:
+        raise _not_found(booking_id)
+    return _to_booking(row), row.blocked_until - row.end_date
+
+
+def _booking_row(
+    session: Session, site_id: str, booking_id: str, *, for_update: bool = False
+) -> Row[Any] | None:
+    locking = for_update and session.get_bind().dialect.name == "postgresql"
+    statement = _SELECT_BOOKING_FOR_UPDATE if locking else _SELECT_BOOKING
+    return _execute(session, statement, {"b_site_id": site_id, "b_id": booking_id}).one_or_none()
 
 
 def get_booking(
@@ -157,8 +221,8 @@ def find_by_request_id(
     session: Session, site_id: str, request_id: str
 ) -> tuple[Booking, str] | None:
     """The booking created with this request_id, and the hash of that request's body."""
-    row = session.scalars(
-        select(BookingRow).where(BookingRow.site_id == site_id, BookingRow.request_id == request_id)
+    row = _execute(
+        session, _SELECT_BY_REQUEST_ID, {"b_site_id": site_id, "b_request_id": request_id}
     ).one_or_none()
     return None if row is None else (_to_booking(row), row.request_hash or "")
 
@@ -172,19 +236,43 @@ def taken_spots(
     STAFF: the staff member's appointment bookings whose [start, end + buffer) overlaps the
     unit's [start, blocked_until); class sessions the staff member teaches do not count.
     """
-    query = select(func.coalesce(func.sum(BookingRow.participants), 0)).where(
-        BookingRow.site_id == site_id, BookingRow.status.in_(_HOLDING)
-    )
-    if unit.kind is UnitKind.SESSION:
-        query = query.where(BookingRow.session_id == unit.id)
-    elif unit.kind is UnitKind.SCHEDULE:
-        query = query.where(BookingRow.entity == "SCHEDULE", BookingRow.schedule_id == unit.id)
-    else:
+    parameters: dict[str, Any] = {"b_site_id": site_id, "b_unit": unit.id}
+    if unit.kind is UnitKind.STAFF:
         assert unit.start is not None and unit.blocked_until is not None
-        query = query.where(*_appointments_overlapping([unit.id], unit.start, unit.blocked_until))
+        parameters.update(
+            b_start=unit.start,
+            b_until=unit.blocked_until,
+            b_earliest=unit.start - MAX_STAFF_HOLD,
+        )
     if exclude_booking_id:
-        query = query.where(BookingRow.id != exclude_booking_id)
-    return int(session.execute(query).scalar_one())
+        parameters["b_exclude"] = exclude_booking_id
+    statement = _taken_statement(unit.kind, bool(exclude_booking_id))
+    return int(_execute(session, statement, parameters).scalar_one())
+
+
+@cache
+def _taken_statement(kind: UnitKind, excluding: bool) -> Select[tuple[Any]]:
+    """`taken_spots`' query for one kind of unit, built once."""
+    c = _bookings.c
+    query = select(func.coalesce(func.sum(c.participants), 0)).where(
+        c.site_id == bindparam("b_site_id"), c.status.in_(_HOLDING)
+    )
+    if kind is UnitKind.SESSION:
+        query = query.where(c.session_id == bindparam("b_unit"))
+    elif kind is UnitKind.SCHEDULE:
+        query = query.where(c.entity == "SCHEDULE", c.schedule_id == bindparam("b_unit"))
+    else:  # the same conditions as _appointments_overlapping, for one staff member
+        query = query.where(
+            c.staff_member_id == bindparam("b_unit"),
+            c.session_id.is_(None),
+            c.entity == "SLOT",
+            c.start_date > bindparam("b_earliest"),
+            c.start_date < bindparam("b_until"),
+            c.blocked_until > bindparam("b_start"),
+        )
+    if excluding:
+        query = query.where(c.id != bindparam("b_exclude"))
+    return query
 
 
 def _appointments_overlapping(
@@ -359,18 +447,20 @@ def append_event(
         occurred_at=occurred_at,
     )
     snapshot = booking_to_dict(booking)
-    session.add(
-        BookingEventRow(
-            site_id=booking.site_id,
-            sequence=sequence,
-            id=event.id,
-            type=event_type.value,
-            booking_id=booking.id,
-            booking=snapshot,
-            actor_type=actor.identity_type.value,
-            actor_id=actor.identity_id,
-            occurred_at=occurred_at,
-        )
+    _execute(
+        session,
+        _INSERT_EVENT,
+        {
+            "site_id": booking.site_id,
+            "sequence": sequence,
+            "id": event.id,
+            "type": event_type.value,
+            "booking_id": booking.id,
+            "booking": snapshot,
+            "actor_type": actor.identity_type.value,
+            "actor_id": actor.identity_id,
+            "occurred_at": occurred_at,
+        },
     )
     payload = {
         "event_id": event.id,
@@ -385,7 +475,6 @@ def append_event(
         OutboxMessage(OutboxKind.BOOKING_EVENT, booking.id, occurred_at, payload),
         occurred_at,
     )
-    session.flush()
     return event
 
 
@@ -412,14 +501,8 @@ def events_of_booking(session: Session, site_id: str, booking_id: str) -> list[B
 
 
 def _next_sequence(session: Session, site_id: str) -> int:
-    bump = (
-        update(BookingEventCounterRow)
-        .where(BookingEventCounterRow.site_id == site_id)
-        .values(last_sequence=BookingEventCounterRow.last_sequence + 1)
-        .returning(BookingEventCounterRow.last_sequence)
-        .execution_options(synchronize_session=False)
-    )
-    sequence = session.execute(bump).scalar_one_or_none()
+    site = {"b_site_id": site_id}
+    sequence = _execute(session, _BUMP_SEQUENCE, site).scalar_one_or_none()
     if sequence is None:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         session.execute(
@@ -427,7 +510,7 @@ def _next_sequence(session: Session, site_id: str) -> int:
             .values(site_id=site_id, last_sequence=0)
             .on_conflict_do_nothing(index_elements=["site_id"])
         )
-        sequence = session.execute(bump).scalar_one()
+        sequence = _execute(session, _BUMP_SEQUENCE, site).scalar_one()
     return int(sequence)
 
 
@@ -470,7 +553,7 @@ def _column_values(booking: Booking, buffer_after: timedelta) -> dict[str, objec
     }
 
 
-def _to_booking(row: BookingRow) -> Booking:
+def _to_booking(row: BookingRow | Row[Any]) -> Booking:
     return replace(
         booking_from_dict(row.data),
         status=BookingStatus(row.status),

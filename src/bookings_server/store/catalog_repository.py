@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select
+from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session as DbSession
 
 from bookings_server.domain.catalog import (
@@ -40,6 +40,7 @@ from bookings_server.store.catalog_rows import (
     location_json,
     service_from_row,
     session_from_rows,
+    session_of_service,
     staff_from_rows,
     working_hours_row,
 )
@@ -52,6 +53,39 @@ from bookings_server.store.models.catalog import (
     WorkingHoursRow,
 )
 from bookings_server.store.paging import Page, decode_token, encode_token, fingerprint, page_size
+
+_services: Table = ServiceRow.__table__  # type: ignore[assignment]
+_staff_links: Table = ServiceStaffRow.__table__  # type: ignore[assignment]
+_sessions: Table = SessionRow.__table__  # type: ignore[assignment]
+
+# Built once, run as Core on the transaction's connection: the booking write path reads
+# these on every call (see store/booking_repository.py).
+_SELECT_SERVICE = select(_services).where(
+    _services.c.site_id == bindparam("c_site_id"), _services.c.id == bindparam("c_id")
+)
+_SELECT_SERVICE_STAFF = (
+    select(_staff_links.c.staff_member_id)
+    .where(
+        _staff_links.c.site_id == bindparam("c_site_id"),
+        _staff_links.c.service_id == bindparam("c_id"),
+    )
+    .order_by(_staff_links.c.position)
+)
+_SELECT_SESSION = select(_sessions).where(
+    _sessions.c.site_id == bindparam("c_site_id"), _sessions.c.id == bindparam("c_id")
+)
+_SELECT_SESSION_CAPACITY = (
+    select(func.coalesce(_sessions.c.capacity, _services.c.default_capacity))
+    .join_from(
+        _sessions,
+        _services,
+        and_(
+            _services.c.site_id == _sessions.c.site_id,
+            _services.c.id == _sessions.c.service_id,
+        ),
+    )
+    .where(_sessions.c.site_id == bindparam("c_site_id"), _sessions.c.id == bindparam("c_id"))
+)
 
 
 def _new_id() -> str:
@@ -110,8 +144,13 @@ def update_service(
 
 
 def get_service(db: DbSession, site_id: str, service_id: str) -> Service:
-    row = _service_row(db, site_id, service_id)
-    return service_from_row(row, _service_staff(db, site_id, [row.id])[row.id])
+    key = {"c_site_id": site_id, "c_id": service_id}
+    connection = db.connection()
+    row = connection.execute(_SELECT_SERVICE, key).one_or_none()
+    if row is None:
+        raise NotFound(f"service {service_id!r} not found", service_id=service_id)
+    staff = tuple(connection.execute(_SELECT_SERVICE_STAFF, key).scalars())
+    return service_from_row(row, staff)
 
 
 def get_service_by_schedule(db: DbSession, site_id: str, schedule_id: str) -> Service:
@@ -434,6 +473,26 @@ def update_session(
 
 def get_session(db: DbSession, site_id: str, session_id: str) -> Session:
     return session_from_rows(*_session_rows(db, site_id, session_id))
+
+
+def find_session_of_service(
+    db: DbSession, site_id: str, session_id: str, service: Service
+) -> Session | None:
+    """The session if it exists for the site and belongs to `service`, else None."""
+    key = {"c_site_id": site_id, "c_id": session_id}
+    row = db.connection().execute(_SELECT_SESSION, key).one_or_none()
+    if row is None or row.service_id != service.id:
+        return None
+    return session_of_service(row, service)
+
+
+def session_capacity(db: DbSession, site_id: str, session_id: str) -> int:
+    """The session's capacity (its own, or its service's default); NotFound if missing."""
+    key = {"c_site_id": site_id, "c_id": session_id}
+    capacity = db.connection().execute(_SELECT_SESSION_CAPACITY, key).scalar_one_or_none()
+    if capacity is None:
+        raise NotFound(f"session {session_id!r} not found", session_id=session_id)
+    return int(capacity)
 
 
 def list_sessions(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import Any
 
+from sqlalchemy import Row
+
 from bookings_server.domain.catalog import (
     BlockedTime,
     BookingPolicy,
@@ -107,7 +109,7 @@ def fill_service_row(row: ServiceRow, service: Service) -> None:
     row.location = location_json(service.location)
 
 
-def service_from_row(row: ServiceRow, staff_member_ids: tuple[str, ...]) -> Service:
+def service_from_row(row: ServiceRow | Row[Any], staff_member_ids: tuple[str, ...]) -> Service:
     return Service(
         id=row.id,
         site_id=row.site_id,
@@ -195,6 +197,25 @@ def session_from_rows(row: SessionRow, service: ServiceRow) -> Session:
         schedule_id=service.schedule_id,
         staff_member_id=row.staff_member_id or "",
         location=location_from_json(service.location if row.location is None else row.location),
+        recurrence_id=row.recurrence_id,
+        capacity_from_service=row.capacity is None,
+        location_from_service=row.location is None,
+    )
+
+
+def session_of_service(row: SessionRow | Row[Any], service: Service) -> Session:
+    """Like session_from_rows, from the already-read Service the session belongs to."""
+    return Session(
+        id=row.id,
+        site_id=row.site_id,
+        service_id=row.service_id,
+        start=row.start_date,
+        end=row.end_date,
+        capacity=service.default_capacity if row.capacity is None else row.capacity,
+        timezone=service.timezone,
+        schedule_id=service.schedule_id,
+        staff_member_id=row.staff_member_id or "",
+        location=service.location if row.location is None else location_from_json(row.location),
         recurrence_id=row.recurrence_id,
         capacity_from_service=row.capacity is None,
         location_from_service=row.location is None,

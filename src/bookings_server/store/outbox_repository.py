@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import Table, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bookings_server.domain.outbox import OutboxItem, OutboxKind, OutboxMessage
@@ -24,6 +24,10 @@ from bookings_server.store.models.bookings import OutboxRow
 
 #: Longest error text kept on an item.
 _MAX_ERROR_LENGTH = 2000
+
+_outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
+#: Built once: a Core insert on the transaction's connection, no ORM unit of work.
+_INSERT_ITEM = _outbox.insert()
 
 
 @dataclass(frozen=True)
@@ -41,20 +45,24 @@ class OutboxState:
 
 
 def enqueue(session: Session, site_id: str, message: OutboxMessage, now: datetime) -> str:
-    """Add an item to the outbox in the caller's transaction; returns its id."""
+    """Add an item to the outbox in the caller's transaction; returns its id.
+
+    Inserted at once, so `position` follows the order of the calls.
+    """
     item_id = str(uuid.uuid4())
-    session.add(
-        OutboxRow(
-            id=item_id,
-            site_id=site_id,
-            kind=message.kind.value,
-            booking_id=message.booking_id,
-            payload=message.payload,
-            due_at=message.due_at,
-            next_attempt_at=message.due_at,
-            attempts=0,
-            created_at=now,
-        )
+    session.connection().execute(
+        _INSERT_ITEM,
+        {
+            "id": item_id,
+            "site_id": site_id,
+            "kind": message.kind.value,
+            "booking_id": message.booking_id,
+            "payload": message.payload,
+            "due_at": message.due_at,
+            "next_attempt_at": message.due_at,
+            "attempts": 0,
+            "created_at": now,
+        },
     )
     return item_id
 
