@@ -4,9 +4,10 @@
 Seeds the catalog of `bench/` (20 staff working 09:00-17:00 every day in Europe/London, a
 30-minute service with 5 of them and one with all 20) through a real server, then calls the
 servicer directly in this thread and prints CPU milliseconds per call, best of `--repeat`
-rounds of `--calls` calls. `--profile` adds a cProfile listing of the 31 x 20 query.
+rounds of `--calls` calls, and the same for its three stages (store reads, domain,
+protobuf). `--profile 7x5|31x20` adds a cProfile listing of that query.
 
-  python scripts/profile_availability.py [--calls 20] [--repeat 3] [--profile]
+  python scripts/profile_availability.py [--calls 20] [--repeat 3] [--profile 31x20]
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import bench_harness as harness
 from bookings.v1 import availability_service_pb2
 
+from bookings_server.api.availability_convert import page_to_proto
+from bookings_server.api.availability_loader import load_availability_data
 from bookings_server.api.availability_servicer import AvailabilityServicer
 from bookings_server.api.context import reset_principal, set_principal
 from bookings_server.config import Config
+from bookings_server.domain.availability import AvailabilityData, query_availability
+from bookings_server.domain.availability_query import AvailabilityQuery
 from bookings_server.domain.identity import IdentityType, Principal
 from bookings_server.server import build_server
 from bookings_server.store.database import Database
@@ -46,11 +51,31 @@ def cpu_ms_per_call(call: Callable[[], Any], calls: int, repeat: int) -> float:
     return best
 
 
+def stages(
+    database: Database, days: int, service_id: str, start: datetime
+) -> tuple[Callable[[], Any], Callable[[], Any], Callable[[], Any]]:
+    """The three stages of one call, separately: store reads, domain, protobuf encoding."""
+    query = AvailabilityQuery(
+        service_ids=(service_id,), start=start, end=start + timedelta(days=days), page_size=1000
+    )
+    now = datetime.now(UTC)
+
+    def load() -> AvailabilityData:
+        with database.read() as db:
+            return load_availability_data(db, harness.SITE_ID, query)
+
+    data = load()
+    page = query_availability(query, data, now)
+    return load, lambda: query_availability(query, data, now), lambda: page_to_proto(page)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", choices=["7x5", "31x20"], help="cProfile this query")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative)")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="bookings-avail-profile-"))
     url = harness.sqlite_url(data_dir)
@@ -81,14 +106,28 @@ def main() -> None:
         return lambda: availability.QueryAvailability(request, None)
 
     try:
-        small = query(7, catalog.small_service_id)
-        large = query(31, catalog.large_service_id)
-        print(f"7 days x 5 staff:   {cpu_ms_per_call(small, args.calls, args.repeat):.2f} ms CPU")
-        print(f"31 days x 20 staff: {cpu_ms_per_call(large, args.calls, args.repeat):.2f} ms CPU")
+        queries = {
+            "7x5": query(7, catalog.small_service_id),
+            "31x20": query(31, catalog.large_service_id),
+        }
+        for name, days, service_id in (
+            ("7x5", 7, catalog.small_service_id),
+            ("31x20", 31, catalog.large_service_id),
+        ):
+            total = cpu_ms_per_call(queries[name], args.calls, args.repeat)
+            parts = [
+                cpu_ms_per_call(stage, args.calls, args.repeat)
+                for stage in stages(database, days, service_id, catalog.window_start)
+            ]
+            print(
+                f"{name}: {total:.2f} ms CPU per call (load {parts[0]:.2f},"
+                f" domain {parts[1]:.2f}, protobuf {parts[2]:.2f})"
+            )
         if args.profile:
             profiler = cProfile.Profile()
-            profiler.runcall(lambda: [large() for _ in range(args.calls)])
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            call = queries[args.profile]
+            profiler.runcall(lambda: [call() for _ in range(args.calls)])
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
     finally:
         reset_principal(token)
         database.dispose()

@@ -11,7 +11,6 @@ from typing import Any
 import grpc
 import pytest
 from bookings.v1 import bookings_service_pb2 as pb
-from bookings.v1.bookings_service_pb2_grpc import BookingsServiceStub
 from conftest import AuthMetadata, RunningServer, StartServer
 from lifecycle_support import (
     LifecycleEnv,
@@ -146,11 +145,17 @@ def test_draining_the_server_ends_open_streams_at_once(
     server, port = build_server(config, controls=controls)
     server.start()
     running = RunningServer(server, port, config)
-    with grpc.insecure_channel(running.address) as channel:
-        stream = BookingsServiceStub(channel).WatchBookingEvents(
-            pb.WatchBookingEventsRequest(), metadata=auth_metadata(running), timeout=20
-        )
-        started = time.monotonic()
-        drain(server, controls, grace=15)
-        assert list(stream) == []
+    env = LifecycleEnv(
+        running,
+        Seeder(database_url),
+        grpc.insecure_channel(running.address),
+        auth_metadata(running),
+    )
+    env.create(class_booking_request(env.seeder.class_session()))
+    stream = _watch(env)
+    _take(stream, 1)  # the stream is open on the server
+    started = time.monotonic()
+    drain(server, controls, grace=15)
+    assert list(stream) == []
     assert time.monotonic() - started < 5
+    env.close()

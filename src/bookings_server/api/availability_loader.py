@@ -1,10 +1,11 @@
 """Loads what one QueryAvailability needs, in one read snapshot, one query per kind of data.
 
-Services by id, then in bulk: class sessions starting in the range, each queried course's
-sessions, the staff members involved, the CONFIRMED/PENDING bookings that can block an
-appointment slot (a range read on (site_id, staff_member_id, start_date)), and the spots taken
-per session and per course schedule (grouped counts). Nothing is read per slot, so the cost
-grows with the catalog entries in range and the slots returned, not with the bookings stored.
+In bulk: the queried services (and their staff links), class sessions starting in the range,
+each queried course's sessions, the staff members involved (with their hours, then their
+blocked time), the CONFIRMED/PENDING bookings that can block an appointment slot (a range
+read on (site_id, staff_member_id, start_date)), and the spots taken per session and per
+course schedule (grouped counts). Nothing is read per slot, so the cost grows with the
+catalog entries in range and the slots returned, not with the bookings stored.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bookings_server.domain.availability import (
 from bookings_server.domain.availability_query import AvailabilityQuery, validate_query
 from bookings_server.domain.availability_slots import BusyInterval
 from bookings_server.domain.catalog import Service, ServiceType, Session
-from bookings_server.store import booking_repository, catalog_repository
+from bookings_server.store import availability_reads, booking_repository, catalog_repository
 from bookings_server.store.database import Database
 
 Clock = Callable[[], datetime]
@@ -107,10 +108,7 @@ def load_availability_data(
 ) -> AvailabilityData:
     """The data of a validated query. NotFound when a service id is not one of the site's."""
     assert query.start is not None and query.end is not None
-    services = {
-        service_id: catalog_repository.get_service(db, site_id, service_id)
-        for service_id in query.unique_service_ids
-    }
+    services = availability_reads.get_services(db, site_id, query.unique_service_ids)
     appointments = _of_type(services.values(), ServiceType.APPOINTMENT)
     classes = _of_type(services.values(), ServiceType.CLASS)
     courses = _of_type(services.values(), ServiceType.COURSE)
@@ -120,7 +118,7 @@ def load_availability_data(
     if query.resource_filter:
         staff_ids = [i for i in staff_ids if i in query.resource_filter]
     session_staff_ids = [s.staff_member_id for s in sessions if s.staff_member_id]
-    staff = catalog_repository.list_staff(db, site_id, [*staff_ids, *session_staff_ids])
+    staff = availability_reads.list_staff(db, site_id, [*staff_ids, *session_staff_ids])
     busy: dict[str, list[BusyInterval]] = {}
     if staff_ids:
         busy = booking_repository.busy_intervals(

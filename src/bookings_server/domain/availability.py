@@ -131,12 +131,31 @@ class AvailabilityData:
     schedule_occupancy: Mapping[str, Occupancy] = field(default_factory=dict)
 
 
+#: One entry of a page, compactly: (pattern, start, end, local start, local end). The entry is
+#: `pattern` with those instants and wall times; the entries of one staff member and service
+#: share a pattern per policy outcome, so a page is built (and encoded) without an object per
+#: entry.
+PageRow = tuple[AvailabilityEntry, datetime, datetime, str, str]
+
+
 @dataclass(frozen=True)
 class AvailabilityPage:
-    entries: tuple[AvailabilityEntry, ...]
+    rows: tuple[PageRow, ...]
     next_page_token: str
     #: The zone local times are reported in.
     timezone: str
+
+    @property
+    def entries(self) -> tuple[AvailabilityEntry, ...]:
+        return tuple(
+            replace(
+                pattern,
+                slot=replace(pattern.slot, start=start, end=end),
+                local_start=local_start,
+                local_end=local_end,
+            )
+            for pattern, start, end, local_start, local_end in self.rows
+        )
 
 
 def booking_window(
@@ -172,17 +191,20 @@ def _shifted(moment: datetime, delta: timedelta) -> datetime:
 #: The first six are the sort key after `bookable`; source index and position make equal keys
 #: keep the order in which the entries were found, as a stable sort would.
 _Candidate = tuple[datetime, datetime, str, str, str, str, int, int]
+#: A half-open range of slot starts.
+_Window = tuple[datetime, datetime]
 
 
 class _Source:
     """The entries of one service (and staff member), produced in sort-key order per phase."""
 
     def candidates(self, bookable: bool, start: datetime, end: datetime) -> Iterator[_Candidate]:
-        """This source's entries that are (not) `bookable` and start in [start, end), in
-        sort-key order."""
+        """This source's entries for the query range [start, end) that are (not) `bookable`,
+        in sort-key order."""
         raise NotImplementedError
 
-    def build(self, candidate: _Candidate, local_start: str, local_end: str) -> AvailabilityEntry:
+    def pattern(self, candidate: _Candidate) -> AvailabilityEntry:
+        """The entry `candidate` stands for, but for its times (see `PageRow`)."""
         raise NotImplementedError
 
 
@@ -209,8 +231,8 @@ class _ListSource(_Source):
                     position,
                 )
 
-    def build(self, candidate: _Candidate, local_start: str, local_end: str) -> AvailabilityEntry:
-        return replace(self._entries[candidate[7]], local_start=local_start, local_end=local_end)
+    def pattern(self, candidate: _Candidate) -> AvailabilityEntry:
+        return self._entries[candidate[7]]
 
 
 class _AppointmentSource(_Source):
@@ -245,7 +267,7 @@ class _AppointmentSource(_Source):
         self._bookable_until = (
             None if policy.max_advance is None else _shifted(now, policy.max_advance)
         )
-        self._violations = _ViolationsCache()
+        self._patterns: dict[tuple[bool, bool], AvailabilityEntry] = {}
         self._any_bookable = (
             self.open_spots > 0
             and service.online_booking_enabled
@@ -276,52 +298,34 @@ class _AppointmentSource(_Source):
                 if free.always or free.is_free(slot_start, slot_end):
                     yield (slot_start, slot_end, service_id, staff_id, "", "", index, 0)
 
-    def build(self, candidate: _Candidate, local_start: str, local_end: str) -> AvailabilityEntry:
-        start, end = candidate[0], candidate[1]
-        service = self._service
-        violations = self._violations.get(
-            too_early_to_book=self._bookable_until is not None and start > self._bookable_until,
-            too_late_to_book=start < self._bookable_from,
-            book_online_disabled=not service.online_booking_enabled,
+    def pattern(self, candidate: _Candidate) -> AvailabilityEntry:
+        start = candidate[0]
+        key = (
+            self._bookable_until is not None and start > self._bookable_until,
+            start < self._bookable_from,
         )
+        found = self._patterns.get(key)
+        if found is None:
+            found = self._patterns[key] = self._new_pattern(*key)
+        return found
+
+    def _new_pattern(self, too_early: bool, too_late: bool) -> AvailabilityEntry:
+        service = self._service
+        violations = PolicyViolations(too_early, too_late, not service.online_booking_enabled)
         slot = BookedSlot(
-            service.id,
-            start,
-            end,
-            self._staff.timezone,
-            "",
-            service.schedule_id,
-            self._resource,
-            service.location,
+            service_id=service.id,
+            timezone=self._staff.timezone,
+            schedule_id=service.schedule_id,
+            resource=self._resource,
+            location=service.location,
         )
         return AvailabilityEntry(
-            slot,
-            self.open_spots > 0 and not violations.any,
-            service.default_capacity,
-            self.open_spots,
-            violations,
-            local_start,
-            local_end,
+            slot=slot,
+            bookable=self.open_spots > 0 and not violations.any,
+            total_spots=service.default_capacity,
+            open_spots=self.open_spots,
+            violations=violations,
         )
-
-
-_Window = tuple[datetime, datetime]
-
-
-class _ViolationsCache:
-    """One shared PolicyViolations per combination (they are immutable)."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[bool, bool, bool], PolicyViolations] = {}
-
-    def get(
-        self, too_early_to_book: bool, too_late_to_book: bool, book_online_disabled: bool
-    ) -> PolicyViolations:
-        key = (too_early_to_book, too_late_to_book, book_online_disabled)
-        found = self._known.get(key)
-        if found is None:
-            found = self._known[key] = PolicyViolations(*key)
-        return found
 
 
 class _EntryFactory:
@@ -554,7 +558,7 @@ def query_availability(
     """One page of the query's entries: bookable first, then by start.
 
     Only what the page needs is generated: entries up to the page's end (plus one, to know
-    whether a next page exists), and only the page's entries are built.
+    whether a next page exists), and only the page's rows are built (see `PageRow`).
 
     Raises InvalidArgument for an invalid request (see `validate_query`) and NotFound when a
     service is missing from `data`.
@@ -571,8 +575,8 @@ def query_availability(
     window = list(islice(candidates, offset, page_end + 1))
     token = encode_page_token(query, page_end) if len(window) > page_end - offset else ""
     wall_time = _WallTimes(zone)
-    page = tuple(
-        sources[c[6]].build(c, wall_time(c[0]), wall_time(c[1]))
+    rows = tuple(
+        (sources[c[6]].pattern(c), c[0], c[1], wall_time(c[0]), wall_time(c[1]))
         for c in window[: page_end - offset]
     )
-    return AvailabilityPage(page, token, zone_name)
+    return AvailabilityPage(rows, token, zone_name)

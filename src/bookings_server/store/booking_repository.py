@@ -254,8 +254,10 @@ def taken_spots(
 def _taken_statement(kind: UnitKind, excluding: bool) -> Select[tuple[Any]]:
     """`taken_spots`' query for one kind of unit, built once."""
     c = _bookings.c
+    # `or_` rather than `in_`: an IN list is re-rendered on every execution.
+    holding = or_(*(c.status == status for status in _HOLDING))
     query = select(func.coalesce(func.sum(c.participants), 0)).where(
-        c.site_id == bindparam("b_site_id"), c.status.in_(_HOLDING)
+        c.site_id == bindparam("b_site_id"), holding
     )
     if kind is UnitKind.SESSION:
         query = query.where(c.session_id == bindparam("b_unit"))

@@ -7,11 +7,21 @@ until the first booking exists. So each capacity unit gets a row of its own in
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from bookings_server.store.models.catalog import CapacityLockRow
+
+_locks: Table = CapacityLockRow.__table__  # type: ignore[assignment]
+_KEY = (_locks.c.site_id == bindparam("l_site_id"), _locks.c.unit_key == bindparam("l_unit_key"))
+# Built once (no per-call statement construction), run as Core on the transaction's connection.
+_CREATE_LOCK_ROW = (
+    pg_insert(_locks)
+    .values(site_id=bindparam("l_site_id"), unit_key=bindparam("l_unit_key"))
+    .on_conflict_do_nothing(index_elements=["site_id", "unit_key"])
+)
+_LOCK_ROW = select(_locks.c.unit_key).where(*_KEY).with_for_update()
 
 
 def session_unit(session_id: str) -> str:
@@ -38,15 +48,9 @@ def lock_capacity_unit(
     """
     if session.get_bind().dialect.name != "postgresql":
         return
+    connection = session.connection()
+    key = {"l_site_id": site_id, "l_unit_key": unit_key}
     # Before the insert: it too waits, on a lock row another writer created but not committed.
-    session.connection().exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
-    session.execute(
-        pg_insert(CapacityLockRow)
-        .values(site_id=site_id, unit_key=unit_key)
-        .on_conflict_do_nothing(index_elements=["site_id", "unit_key"])
-    )
-    session.execute(
-        select(CapacityLockRow.unit_key)
-        .where(CapacityLockRow.site_id == site_id, CapacityLockRow.unit_key == unit_key)
-        .with_for_update()
-    )
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+    connection.execute(_CREATE_LOCK_ROW, key)
+    connection.execute(_LOCK_ROW, key)
