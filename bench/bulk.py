@@ -36,7 +36,7 @@ from bookings_server.domain.booking import (
     SlotResource,
 )
 from bookings_server.domain.identity import IdentityType
-from bookings_server.store.booking_repository import _column_values
+from bookings_server.store.booking_repository import booking_columns
 from bookings_server.store.database import Database
 from bookings_server.store.models.bookings import BookingRow
 
@@ -102,7 +102,7 @@ def booking_row(
         created_date=now,
         updated_date=now,
     )
-    values = _column_values(booking, timedelta(0))
+    values = booking_columns(booking, timedelta(0))
     values.update(
         site_id=site_id,
         id=booking.id,

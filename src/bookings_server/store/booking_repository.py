@@ -128,7 +128,7 @@ def insert_booking(
     its end plus the buffer. A request_id already stored for the site raises
     DuplicateRequestId; the transaction is then unusable and must be rolled back.
     """
-    row = _column_values(booking, buffer_after)
+    row = booking_columns(booking, buffer_after)
     row.update(
         site_id=booking.site_id,
         id=booking.id,
@@ -164,7 +164,7 @@ def update_booking(
     key = {"b_site_id": booking.site_id, "b_id": booking.id}
     if buffer_after is None:
         buffer_after = get_booking_and_buffer(session, booking.site_id, booking.id)[1]
-    values = _column_values(stored, buffer_after)
+    values = booking_columns(stored, buffer_after)
     result = _execute(session, _UPDATE_BOOKING, {**values, **key, "b_revision": expected_revision})
     if not result.rowcount:
         current = _execute(session, _SELECT_REVISION, key).scalar_one_or_none()
@@ -520,8 +520,9 @@ def _not_found(booking_id: str) -> NotFound:
     return NotFound(f"no booking {booking_id!r}", BOOKING_NOT_FOUND, booking_id=booking_id)
 
 
-def _column_values(booking: Booking, buffer_after: timedelta) -> dict[str, object]:
-    """Every column derived from the Booking (all but ids, request and creator columns)."""
+def booking_columns(booking: Booking, buffer_after: timedelta) -> dict[str, object]:
+    """Every column derived from the Booking (all but ids, request and creator columns): the
+    row a booking is stored as, also used by bench/bulk.py to load bookings in bulk."""
     assert booking.start is not None and booking.end is not None
     slot, schedule = booking.slot, booking.schedule
     if slot is not None:
