@@ -121,14 +121,18 @@ def call_method(
     metadata: list[tuple[str, str]],
     *,
     raw: bool = False,
+    stream_timeout: float = STREAM_TIMEOUT,
 ) -> grpc.StatusCode:
-    """Send one request (a message, or bytes when `raw`) and return the status code."""
+    """Send one request (a message, or bytes when `raw`) and return the status code.
+
+    A stream still open at `stream_timeout` counts as OK (it was following live events).
+    """
     serializer = None if raw else GetMessageClass(method.input_type).SerializeToString
     path = method_path(method)
     try:
         if method.server_streaming:
             stream = channel.unary_stream(path, request_serializer=serializer)(
-                request, metadata=metadata, timeout=STREAM_TIMEOUT
+                request, metadata=metadata, timeout=stream_timeout
             )
             for _ in stream:
                 pass

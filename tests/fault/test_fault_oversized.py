@@ -11,7 +11,13 @@ import pytest
 from bookings.v1 import availability_service_pb2
 from google.protobuf.descriptor import FieldDescriptor, MethodDescriptor
 
-from fault.fault_support import SeededServer, all_methods, call_method, harness
+from fault.fault_support import (
+    CALL_TIMEOUT,
+    SeededServer,
+    all_methods,
+    call_method,
+    harness,
+)
 from fault.proto_strategies import repeated_paths, with_huge_repeated
 
 REFUSALS = {grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INVALID_ARGUMENT}
@@ -37,7 +43,10 @@ def test_message_over_the_size_limit_is_refused(
 ) -> None:
     oversized = b"\x0a" + _varint(seeded_server.config.max_message_bytes + 1024)
     oversized += b"x" * (seeded_server.config.max_message_bytes + 1024)
-    code = call_method(channel, method, oversized, seeded_server.metadata, raw=True)
+    # A refusal comes at once; the long deadline keeps a slow upload from passing for a stream.
+    code = call_method(
+        channel, method, oversized, seeded_server.metadata, raw=True, stream_timeout=CALL_TIMEOUT
+    )
     fault_counts["oversized requests refused"] += 1
     assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
 
