@@ -186,36 +186,46 @@ def staff_from_rows(
 
 
 def session_from_rows(row: SessionRow, service: ServiceRow) -> Session:
-    return Session(
-        id=row.id,
-        site_id=row.site_id,
-        service_id=row.service_id,
-        start=row.start_date,
-        end=row.end_date,
-        capacity=service.default_capacity if row.capacity is None else row.capacity,
+    return _session(
+        row,
+        default_capacity=service.default_capacity,
         timezone=service.timezone,
         schedule_id=service.schedule_id,
-        staff_member_id=row.staff_member_id or "",
-        location=location_from_json(service.location if row.location is None else row.location),
-        recurrence_id=row.recurrence_id,
-        capacity_from_service=row.capacity is None,
-        location_from_service=row.location is None,
+        default_location=location_from_json(service.location),
     )
 
 
 def session_of_service(row: SessionRow | Row[Any], service: Service) -> Session:
     """Like session_from_rows, from the already-read Service the session belongs to."""
+    return _session(
+        row,
+        default_capacity=service.default_capacity,
+        timezone=service.timezone,
+        schedule_id=service.schedule_id,
+        default_location=service.location,
+    )
+
+
+def _session(
+    row: SessionRow | Row[Any],
+    *,
+    default_capacity: int,
+    timezone: str,
+    schedule_id: str,
+    default_location: Location,
+) -> Session:
+    """A session row; a NULL capacity or location follows its service's."""
     return Session(
         id=row.id,
         site_id=row.site_id,
         service_id=row.service_id,
         start=row.start_date,
         end=row.end_date,
-        capacity=service.default_capacity if row.capacity is None else row.capacity,
-        timezone=service.timezone,
-        schedule_id=service.schedule_id,
+        capacity=default_capacity if row.capacity is None else row.capacity,
+        timezone=timezone,
+        schedule_id=schedule_id,
         staff_member_id=row.staff_member_id or "",
-        location=service.location if row.location is None else location_from_json(row.location),
+        location=default_location if row.location is None else location_from_json(row.location),
         recurrence_id=row.recurrence_id,
         capacity_from_service=row.capacity is None,
         location_from_service=row.location is None,
