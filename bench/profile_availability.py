@@ -7,7 +7,7 @@ servicer directly in this thread and prints CPU milliseconds per call, best of `
 rounds of `--calls` calls, and the same for its three stages (store reads, domain,
 protobuf). `--profile 7x5|31x20` adds a cProfile listing of that query.
 
-  python scripts/profile_availability.py [--calls 20] [--repeat 3] [--profile 31x20]
+  python bench/profile_availability.py [--calls 20] [--repeat 3] [--profile 31x20]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_harness as harness
 from bookings.v1 import availability_service_pb2
 
