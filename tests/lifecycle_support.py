@@ -3,6 +3,8 @@ bookings are created through the real CreateBooking RPC."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -238,3 +240,17 @@ class LifecycleEnv:
     def close(self) -> None:
         self.channel.close()
         self.seeder.close()
+
+
+@contextmanager
+def lifecycle_env(
+    database_url: str, server: Any, auth_metadata: Callable[..., Metadata]
+) -> Iterator[LifecycleEnv]:
+    """A LifecycleEnv on `server` (already serving `database_url`) with an owner's token."""
+    env = LifecycleEnv(
+        server, Seeder(database_url), grpc.insecure_channel(server.address), auth_metadata(server)
+    )
+    try:
+        yield env
+    finally:
+        env.close()

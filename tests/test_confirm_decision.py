@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import grpc
 import pytest
 from bookings.v1 import booking_pb2
 from conftest import AuthMetadata, StartServer
@@ -15,8 +14,8 @@ from lifecycle_support import (
     DECLINED,
     PENDING,
     LifecycleEnv,
-    Seeder,
     class_booking_request,
+    lifecycle_env,
 )
 
 NOT_PAID = booking_pb2.PAYMENT_STATUS_NOT_PAID
@@ -28,12 +27,10 @@ PARTIALLY_PAID = booking_pb2.PAYMENT_STATUS_PARTIALLY_PAID
 def env(
     start_server: StartServer, database_url: str, auth_metadata: AuthMetadata
 ) -> Iterator[LifecycleEnv]:
-    server = start_server(database_url=database_url)
-    env = LifecycleEnv(
-        server, Seeder(database_url), grpc.insecure_channel(server.address), auth_metadata(server)
-    )
-    yield env
-    env.close()
+    with lifecycle_env(
+        database_url, start_server(database_url=database_url), auth_metadata
+    ) as environment:
+        yield environment
 
 
 def _contender(env: LifecycleEnv, *, manual_approval: bool = False, **flow: bool) -> Any:

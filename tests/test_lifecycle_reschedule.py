@@ -19,10 +19,10 @@ from lifecycle_support import (
     AppointmentSetup,
     ClassSetup,
     LifecycleEnv,
-    Seeder,
     appointment_booking_request,
     class_booking_request,
     error_reason,
+    lifecycle_env,
     stamp,
 )
 
@@ -34,12 +34,10 @@ from bookings_server.store import outbox_repository
 def env(
     start_server: StartServer, database_url: str, auth_metadata: AuthMetadata
 ) -> Iterator[LifecycleEnv]:
-    server = start_server(database_url=database_url)
-    env = LifecycleEnv(
-        server, Seeder(database_url), grpc.insecure_channel(server.address), auth_metadata(server)
-    )
-    yield env
-    env.close()
+    with lifecycle_env(
+        database_url, start_server(database_url=database_url), auth_metadata
+    ) as environment:
+        yield environment
 
 
 def _move(env: LifecycleEnv, booking: Any, slot: booking_pb2.BookedSlot, **fields: Any) -> Any:

@@ -20,9 +20,9 @@ from lifecycle_support import (
     SITE,
     ClassSetup,
     LifecycleEnv,
-    Seeder,
     class_booking_request,
     error_reason,
+    lifecycle_env,
 )
 
 from bookings_server.domain.identity import Permission
@@ -38,12 +38,10 @@ PAID = booking_pb2.PAYMENT_STATUS_PAID
 def env(
     start_server: StartServer, database_url: str, auth_metadata: AuthMetadata
 ) -> Iterator[LifecycleEnv]:
-    server = start_server(database_url=database_url)
-    env = LifecycleEnv(
-        server, Seeder(database_url), grpc.insecure_channel(server.address), auth_metadata(server)
-    )
-    yield env
-    env.close()
+    with lifecycle_env(
+        database_url, start_server(database_url=database_url), auth_metadata
+    ) as environment:
+        yield environment
 
 
 @pytest.fixture

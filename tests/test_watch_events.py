@@ -17,6 +17,7 @@ from lifecycle_support import (
     Seeder,
     class_booking_request,
     error_reason,
+    lifecycle_env,
     stub,
 )
 
@@ -33,12 +34,10 @@ CANCELED = pb.EVENT_TYPE_BOOKING_CANCELED
 def env(
     start_server: StartServer, database_url: str, auth_metadata: AuthMetadata
 ) -> Iterator[LifecycleEnv]:
-    server = start_server(database_url=database_url)
-    env = LifecycleEnv(
-        server, Seeder(database_url), grpc.insecure_channel(server.address), auth_metadata(server)
-    )
-    yield env
-    env.close()
+    with lifecycle_env(
+        database_url, start_server(database_url=database_url), auth_metadata
+    ) as environment:
+        yield environment
 
 
 def _watch(env: LifecycleEnv, after: str = "", metadata: Any = None) -> Any:
@@ -145,17 +144,11 @@ def test_draining_the_server_ends_open_streams_at_once(
     server, port = build_server(config, controls=controls)
     server.start()
     running = RunningServer(server, port, config)
-    env = LifecycleEnv(
-        running,
-        Seeder(database_url),
-        grpc.insecure_channel(running.address),
-        auth_metadata(running),
-    )
-    env.create(class_booking_request(env.seeder.class_session()))
-    stream = _watch(env)
-    _take(stream, 1)  # the stream is open on the server
-    started = time.monotonic()
-    drain(server, controls, grace=15)
-    assert list(stream) == []
+    with lifecycle_env(database_url, running, auth_metadata) as env:
+        env.create(class_booking_request(env.seeder.class_session()))
+        stream = _watch(env)
+        _take(stream, 1)  # the stream is open on the server
+        started = time.monotonic()
+        drain(server, controls, grace=15)
+        assert list(stream) == []
     assert time.monotonic() - started < 5
-    env.close()
