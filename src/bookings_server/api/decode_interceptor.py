@@ -19,10 +19,10 @@ from google.protobuf.message import DecodeError
 
 from bookings_server.api.errors import abort_with
 from bookings_server.api.request_text import check_text
+from bookings_server.api.rpc_handlers import Behavior, wrap_handler
 from bookings_server.domain.errors import InvalidArgument
 
 Deserializer = Callable[[bytes], Any]
-_KINDS = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
 
 
 @dataclass(frozen=True)
@@ -43,17 +43,16 @@ class DecodeErrorInterceptor(grpc.ServerInterceptor):
         handler = continuation(handler_call_details)
         if handler is None or handler.request_deserializer is None:
             return handler
-        method = handler_call_details.method
-        deserializer = _tolerant(handler.request_deserializer, method)
-        for kind in _KINDS:
-            behavior = getattr(handler, kind)
-            if behavior is not None:
-                guarded = _guard(behavior, request_streaming=kind.startswith("stream_"))
-                replaced: grpc.RpcMethodHandler = handler._replace(
-                    request_deserializer=deserializer, **{kind: guarded}
-                )
-                return replaced
-        return handler
+        tolerant: grpc.RpcMethodHandler = handler._replace(
+            request_deserializer=_tolerant(
+                handler.request_deserializer, handler_call_details.method
+            )
+        )
+
+        def guard(behavior: Behavior, _response_streaming: bool) -> Behavior:
+            return _guard(behavior, request_streaming=handler.request_streaming)
+
+        return wrap_handler(tolerant, guard)
 
 
 def _tolerant(deserialize: Deserializer, method: str) -> Deserializer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -25,18 +25,3 @@ def wrap_handler(handler: grpc.RpcMethodHandler, decorate: Decorator) -> grpc.Rp
             )
             return replaced
     return handler
-
-
-def stream_through(
-    behavior: Behavior, before: Callable[[], None], after: Callable[[], None]
-) -> Callable[[Any, grpc.ServicerContext], Iterator[Any]]:
-    """A streaming behaviour that runs `before`, yields everything, then always `after`."""
-
-    def streamed(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-        before()
-        try:
-            yield from behavior(request, context)
-        finally:
-            after()
-
-    return streamed
