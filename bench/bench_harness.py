@@ -1,7 +1,7 @@
 """Client-side helpers shared by the benchmarks (bench/) and the fault suite (tests/fault/).
 
 Everything here talks to the server the way a client does: a server subprocess started from
-the working tree (`python -m bookings_server.cli serve`), tokens minted with the server's own
+the working tree (`python -m bookings_server.cli.main serve`), tokens minted with the server's own
 signing keys, and a catalog seeded over the public CatalogService RPCs (the proto contract),
 so the harness does not depend on store internals.
 """
@@ -65,7 +65,7 @@ def free_port() -> int:
 def serve_supports(flag: str) -> bool:
     """Whether `bookings serve` of the working tree accepts `flag` (e.g. --reuse-port)."""
     out = subprocess.run(
-        [sys.executable, "-m", "bookings_server.cli", "serve", "--help"],
+        [sys.executable, "-m", "bookings_server.cli.main", "serve", "--help"],
         capture_output=True,
         text=True,
         check=False,
@@ -103,7 +103,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # BENCH_SERVER_MODULE: run another entry point (e.g. one that patches a hot path
         # first) to measure a change before making it
-        module = os.environ.get("BENCH_SERVER_MODULE", "bookings_server.cli")
+        module = os.environ.get("BENCH_SERVER_MODULE", "bookings_server.cli.main")
         cmd = [
             sys.executable,
             "-m",
@@ -121,7 +121,7 @@ class ServerProcess:
             cmd.append("--reuse-port")
         env = dict(os.environ, **self.env)
         env.pop("BOOKINGS_DATABASE_URL", None)
-        if module != "bookings_server.cli":
+        if module != "bookings_server.cli.main":
             bench = str(Path(__file__).resolve().parent)
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [bench, env.get("PYTHONPATH")]))
         with self.log_path.open("ab") as log:

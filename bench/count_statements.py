@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
-from bookings_server import cli
+from bookings_server.cli import main as cli
 
 COUNTS: Counter[str] = Counter()
 LOCK = threading.Lock()

@@ -28,13 +28,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_harness as harness
 from bookings.v1 import availability_service_pb2
 
-from bookings_server.api.availability_convert import page_to_proto
-from bookings_server.api.availability_loader import load_availability_data
-from bookings_server.api.availability_servicer import AvailabilityServicer
+from bookings_server.api.availability.convert import page_to_proto
+from bookings_server.api.availability.servicer import AvailabilityServicer
 from bookings_server.api.context import reset_principal, set_principal
+from bookings_server.app.availability import load_availability_data
 from bookings_server.config import Config
-from bookings_server.domain.availability import AvailabilityData, query_availability
-from bookings_server.domain.availability_query import AvailabilityQuery
+from bookings_server.domain.availability.query import AvailabilityData, query_availability
+from bookings_server.domain.availability.request import AvailabilityQuery
 from bookings_server.domain.identity import IdentityType, Principal
 from bookings_server.server import build_server
 from bookings_server.store.database import Database

@@ -27,8 +27,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_harness as harness
 from bookings.v1 import availability_service_pb2, bookings_service_pb2
 
-from bookings_server.api.availability_servicer import AvailabilityServicer
-from bookings_server.api.bookings_servicer import BookingsServicer
+from bookings_server.api.availability.servicer import AvailabilityServicer
+from bookings_server.api.bookings.servicer import BookingsServicer
 from bookings_server.api.context import reset_principal, set_principal
 from bookings_server.config import Config
 from bookings_server.domain.identity import IdentityType, Principal

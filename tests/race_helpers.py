@@ -58,7 +58,7 @@ def spawn_server(
     command = [
         sys.executable,
         "-m",
-        "bookings_server.cli",
+        "bookings_server.cli.main",
         "serve",
         "--address",
         "127.0.0.1:0",

@@ -16,8 +16,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from google.protobuf import descriptor_pb2, descriptor_pool
 from google.protobuf.descriptor import ServiceDescriptor
 
-from bookings_server.api.auth.commands import parse_ttl, print_local_owner_hint
-from bookings_server.api.auth.interceptor import AuthInterceptor
 from bookings_server.api.auth.keys import SigningKeys, load_signing_keys
 from bookings_server.api.auth.scopes import (
     ScopeRule,
@@ -27,9 +25,11 @@ from bookings_server.api.auth.scopes import (
 )
 from bookings_server.api.auth.tokens import mint_token, verify_token
 from bookings_server.api.context import current_principal
-from bookings_server.api.error_interceptor import ErrorMappingInterceptor
+from bookings_server.api.interceptors.auth import AuthInterceptor
+from bookings_server.api.interceptors.errors import ErrorMappingInterceptor
 from bookings_server.api.servicers import SERVICE_NAMES
-from bookings_server.cli import main
+from bookings_server.cli.main import main
+from bookings_server.cli.token import parse_ttl, print_local_owner_hint
 from bookings_server.config import Config
 from bookings_server.domain.identity import ALL_SCOPES, IdentityType, Scope
 from bookings_server.server import build_server

@@ -15,7 +15,7 @@ from availability_builders import (
     utc,
 )
 
-from bookings_server.domain.availability import (
+from bookings_server.domain.availability.query import (
     AvailabilityData,
     AvailabilityEntry,
     Occupancy,
@@ -24,8 +24,8 @@ from bookings_server.domain.availability import (
     booking_window,
     query_availability,
 )
-from bookings_server.domain.availability_query import AvailabilityQuery
-from bookings_server.domain.availability_slots import BusyInterval
+from bookings_server.domain.availability.request import AvailabilityQuery
+from bookings_server.domain.availability.slots import BusyInterval
 from bookings_server.domain.booking import (
     SlotResource,
 )

@@ -21,8 +21,8 @@ from bookings.v1 import (
 from google.protobuf import timestamp_pb2
 from sqlalchemy import event
 
-from bookings_server.api.availability_loader import AvailabilityReader
-from bookings_server.domain.availability_query import AvailabilityQuery
+from bookings_server.app.availability import AvailabilityReader
+from bookings_server.domain.availability.request import AvailabilityQuery
 from bookings_server.domain.catalog import (
     Service,
     ServiceType,

@@ -14,7 +14,7 @@ from availability_builders import staff_member
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookings_server.domain.availability_slots import SlotTime, working_hours_slots
+from bookings_server.domain.availability.slots import SlotTime, working_hours_slots
 from bookings_server.domain.catalog import WorkingInterval
 
 MINUTE = timedelta(minutes=1)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from availability_builders import hours, hours_on, local, staff_member, utc
 
-from bookings_server.domain.availability_slots import (
+from bookings_server.domain.availability.slots import (
     BusyInterval,
     SlotTime,
     is_offered_by_working_hours,

@@ -12,14 +12,14 @@ import pytest
 from booking_helpers import Client, class_booking
 from bookings.v1 import booking_pb2
 
-from bookings_server.cli import main
+from bookings_server.app.catalog_file import parse_catalog
+from bookings_server.app.catalog_import import catalog_is_empty, import_catalog
+from bookings_server.cli.bootstrap import demo_catalog_text, prepare_store
+from bookings_server.cli.main import main
 from bookings_server.config import Config
 from bookings_server.domain.catalog import ServiceType
-from bookings_server.domain.catalog_yaml import parse_catalog
 from bookings_server.domain.errors import FailedPrecondition, InvalidArgument
 from bookings_server.store import catalog_repository as repo
-from bookings_server.store.bootstrap import demo_catalog_text, prepare_store
-from bookings_server.store.catalog_import import catalog_is_empty, import_catalog
 from bookings_server.store.database import Database
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "demo-catalog.yaml"

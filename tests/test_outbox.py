@@ -24,13 +24,13 @@ from booking_helpers import (
 )
 from bookings.v1 import booking_pb2
 
+from bookings_server.cli.worker import OutboxWorker, WorkerSettings, start_worker_thread
 from bookings_server.config import Config
 from bookings_server.domain.catalog import ServiceType
 from bookings_server.domain.outbox import OutboxItem, OutboxKind
 from bookings_server.store import outbox_repository
 from bookings_server.store.database import Database
 from bookings_server.store.outbox_repository import OutboxState
-from bookings_server.worker import OutboxWorker, WorkerSettings, start_worker_thread
 
 TESTS = Path(__file__).resolve().parent
 NOTIFY = booking_pb2.ParticipantNotification(notify_participants=True, message="See you!")
@@ -208,7 +208,7 @@ def test_a_worker_killed_between_send_and_mark_delivers_the_item_again(
         "OUTBOX_RECORD": str(record),
         "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
     }
-    command = [sys.executable, "-m", "bookings_server.cli", "worker"]
+    command = [sys.executable, "-m", "bookings_server.cli.main", "worker"]
     options = [
         "--database-url",
         env.database_url,

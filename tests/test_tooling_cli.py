@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from server_process import BOOKINGS
 
-from bookings_server.cli import build_parser
+from bookings_server.cli.main import build_parser
 
 
 def _serve_help() -> str:

@@ -83,7 +83,7 @@ def test_wheel_declares_the_bookings_console_script(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         (entry_points,) = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
         text = archive.read(entry_points).decode()
-    assert "bookings = bookings_server.cli:main" in text
+    assert "bookings = bookings_server.cli.main:main" in text
 
 
 def test_stubs_from_the_wheel_import_and_name_the_services(wheel: Path, tmp_path: Path) -> None:

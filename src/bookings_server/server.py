@@ -11,12 +11,12 @@ import grpc
 from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from bookings_server.api.auth.interceptor import AuthInterceptor
 from bookings_server.api.auth.keys import load_signing_keys
 from bookings_server.api.auth.scopes import read_scope_rules, services_named
-from bookings_server.api.decode_interceptor import DecodeErrorInterceptor
-from bookings_server.api.error_interceptor import ErrorMappingInterceptor
-from bookings_server.api.logging_interceptor import AccessLogInterceptor
+from bookings_server.api.interceptors.access_log import AccessLogInterceptor
+from bookings_server.api.interceptors.auth import AuthInterceptor
+from bookings_server.api.interceptors.decode import DecodeErrorInterceptor
+from bookings_server.api.interceptors.errors import ErrorMappingInterceptor
 from bookings_server.api.reflection import enable_commented_reflection
 from bookings_server.api.servicers import SERVICE_NAMES, add_servicers
 from bookings_server.config import Config

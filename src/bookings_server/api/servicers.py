@@ -15,9 +15,9 @@ from bookings.v1 import (
     catalog_service_pb2_grpc,
 )
 
-from bookings_server.api.availability_servicer import AvailabilityServicer
-from bookings_server.api.bookings_servicer import BookingsServicer
-from bookings_server.api.catalog_servicer import CatalogServicer
+from bookings_server.api.availability.servicer import AvailabilityServicer
+from bookings_server.api.bookings.servicer import BookingsServicer
+from bookings_server.api.catalog.servicer import CatalogServicer
 from bookings_server.store.database import Database
 
 #: Full names of the services this server implements, for health and reflection.

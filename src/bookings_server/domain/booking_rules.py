@@ -35,7 +35,6 @@ from bookings_server.domain.catalog import (
 )
 from bookings_server.domain.errors import (
     DomainError,
-    ErrorKind,
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
@@ -101,21 +100,14 @@ def failed_precondition_on(
     field: str, description: str, reason: str, **metadata: str
 ) -> DomainError:
     """A business-rule refusal that also names the request field it is about (BadRequest)."""
-    return DomainError(
-        f"{field}: {description}",
-        reason,
-        {"field": field, **metadata},
-        (FieldViolation(field, description),),
-        ErrorKind.FAILED_PRECONDITION,
-    )
+    return FailedPrecondition.on_field(field, description, reason, **metadata)
 
 
 def check_shape(draft: BookingDraft) -> None:
     """Malformed requests (INVALID_ARGUMENT), one violation per invalid field."""
     violations = _entity_shape(draft) + _participants_shape(draft) + _size_limits(draft)
     if violations:
-        message = "; ".join(f"{v.field}: {v.description}" for v in violations)
-        raise InvalidArgument(message, violations)
+        raise InvalidArgument.of(violations)
 
 
 def _entity_shape(draft: BookingDraft) -> list[FieldViolation]:
@@ -298,7 +290,7 @@ def check_entity_for_service(draft: BookingDraft, service: Service) -> None:
             violations.append(FieldViolation(f"{_SLOT}.start_date", "is required"))
         if violations:
             raise InvalidArgument(
-                "an appointment slot needs a staff member and a start", violations
+                "an appointment slot needs a staff member and a start", violations=violations
             )
 
 

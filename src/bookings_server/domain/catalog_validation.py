@@ -60,9 +60,7 @@ class Violations:
 
 
 def invalid(violations: list[FieldViolation]) -> InvalidArgument:
-    summary = "; ".join(f"{v.field}: {v.description}" for v in violations[:5])
-    more = f" (and {len(violations) - 5} more)" if len(violations) > 5 else ""
-    return InvalidArgument(f"invalid request: {summary}{more}", violations)
+    return InvalidArgument.of(violations)
 
 
 def is_known_timezone(name: str) -> bool:

@@ -1,126 +1,183 @@
-"""Domain exceptions: every failure a client can cause, with the Wix-style reason.
+"""Domain exceptions: one class per gRPC status code, each with the Wix-style reason.
 
-The api layer maps each kind to one gRPC status code in one place (api/errors.py); nothing
-below api/ knows about gRPC.
+The code is a class attribute (the python-api-core pattern); api/status.py maps each `Code`
+to a gRPC status in one place, so nothing below api/ knows about gRPC. Field paths name
+fields relative to the domain object being checked ("slot.timezone"); the api layer, which
+knows where that object sits in the request, prefixes them (`with_field_prefix`).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import ClassVar, Self
+
+#: How many violations a derived message spells out; the rest are counted.
+_SUMMARIZED_VIOLATIONS = 5
 
 
-class ErrorKind(enum.Enum):
-    """The category of an error; api/errors.py maps each to a gRPC status code."""
+class Code(enum.Enum):
+    """The gRPC status codes a domain error can carry (names as in google.rpc.Code)."""
 
     INVALID_ARGUMENT = "INVALID_ARGUMENT"
     NOT_FOUND = "NOT_FOUND"
-    ALREADY_EXISTS = "ALREADY_EXISTS"
     FAILED_PRECONDITION = "FAILED_PRECONDITION"
     ABORTED = "ABORTED"
     PERMISSION_DENIED = "PERMISSION_DENIED"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     UNAVAILABLE = "UNAVAILABLE"
     RESOURCE_EXHAUSTED = "RESOURCE_EXHAUSTED"
+    INTERNAL = "INTERNAL"
 
 
 @dataclass(frozen=True)
 class FieldViolation:
-    """One invalid request field: `field` is its path, e.g. "booking.booked_entity.slot"."""
+    """One invalid field: `field` is its path, e.g. "slot.timezone"."""
 
     field: str
     description: str
 
+    def prefixed(self, prefix: str) -> FieldViolation:
+        return replace(self, field=join_path(prefix, self.field))
 
-@dataclass
+
+def join_path(prefix: str, path: str) -> str:
+    """`path` below `prefix`: join_path("booking", "slot") == "booking.slot"."""
+    if not prefix:
+        return path
+    return f"{prefix}.{path}" if path else prefix
+
+
 class DomainError(Exception):
-    """Base of every error a client can cause. `reason` is the ErrorInfo reason."""
+    """Base of every error a client can cause. `reason` is the ErrorInfo reason.
 
-    message: str
-    reason: str = "UNSPECIFIED"
-    metadata: Mapping[str, str] = field(default_factory=dict)
-    violations: tuple[FieldViolation, ...] = ()
-    kind: ErrorKind = ErrorKind.FAILED_PRECONDITION
+    Without an explicit `message`, the message lists the violations ("path: description"),
+    so it follows their paths when `with_field_prefix` moves them.
+    """
 
-    def __post_init__(self) -> None:
+    code: ClassVar[Code] = Code.FAILED_PRECONDITION
+    default_reason: ClassVar[str] = "UNSPECIFIED"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        reason: str | None = None,
+        *,
+        violations: Iterable[FieldViolation] = (),
+        metadata: Mapping[str, str] | None = None,
+        **more_metadata: str,
+    ) -> None:
+        self.reason = reason or self.default_reason
+        self.violations = tuple(violations)
+        self.metadata: Mapping[str, str] = {**(metadata or {}), **more_metadata}
+        self._message = message
         super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        if self._message is not None:
+            return self._message
+        shown = self.violations[:_SUMMARIZED_VIOLATIONS]
+        summary = "; ".join(f"{v.field}: {v.description}" for v in shown)
+        hidden = len(self.violations) - len(shown)
+        return summary + (f" (and {hidden} more)" if hidden > 0 else "")
 
     def __str__(self) -> str:
         return self.message
+
+    def with_field_prefix(self, prefix: str) -> Self:
+        """The same error with every field path (violations, `field` metadata) under `prefix`."""
+        metadata = dict(self.metadata)
+        if "field" in metadata:
+            metadata["field"] = join_path(prefix, metadata["field"])
+        moved = type(self).__new__(type(self))
+        DomainError.__init__(
+            moved,
+            self._message,
+            self.reason,
+            violations=(v.prefixed(prefix) for v in self.violations),
+            metadata=metadata,
+        )
+        return moved
+
+    @classmethod
+    def on_field(
+        cls, path: str, description: str, reason: str | None = None, **metadata: str
+    ) -> Self:
+        """An error about one field, described once for the message and the violation."""
+        violation = FieldViolation(path, description)
+        return cls(None, reason, violations=(violation,), metadata={"field": path, **metadata})
 
 
 class InvalidArgument(DomainError):
     """Malformed input. Carries one FieldViolation per invalid field."""
 
-    def __init__(
-        self,
-        message: str,
-        violations: tuple[FieldViolation, ...] | list[FieldViolation] = (),
-        reason: str = "INVALID_ARGUMENT",
-        metadata: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(
-            message, reason, dict(metadata or {}), tuple(violations), ErrorKind.INVALID_ARGUMENT
-        )
+    code = Code.INVALID_ARGUMENT
+    default_reason = "INVALID_ARGUMENT"
 
     @classmethod
-    def field(cls, field_path: str, description: str) -> InvalidArgument:
+    def field(cls, path: str, description: str) -> InvalidArgument:
         """One invalid field, described once for both the message and the violation."""
-        return cls(f"{field_path}: {description}", [FieldViolation(field_path, description)])
+        return cls(violations=(FieldViolation(path, description),))
+
+    @classmethod
+    def of(cls, violations: Iterable[FieldViolation], reason: str | None = None) -> InvalidArgument:
+        """Every violation found, as one error whose message lists them."""
+        return cls(None, reason, violations=violations)
 
 
 class NotFound(DomainError):
     """An id that does not exist for the caller's site (also another site's ids)."""
 
-    def __init__(self, message: str, reason: str = "NOT_FOUND", **metadata: str) -> None:
-        super().__init__(message, reason, metadata, (), ErrorKind.NOT_FOUND)
-
-
-class AlreadyExists(DomainError):
-    """The caller tried to create something that exists."""
-
-    def __init__(self, message: str, reason: str = "ALREADY_EXISTS", **metadata: str) -> None:
-        super().__init__(message, reason, metadata, (), ErrorKind.ALREADY_EXISTS)
+    code = Code.NOT_FOUND
+    default_reason = "NOT_FOUND"
 
 
 class FailedPrecondition(DomainError):
     """A business rule refuses the call in the current state."""
 
-    def __init__(self, message: str, reason: str, **metadata: str) -> None:
-        super().__init__(message, reason, metadata, (), ErrorKind.FAILED_PRECONDITION)
+    code = Code.FAILED_PRECONDITION
+    default_reason = "FAILED_PRECONDITION"
 
 
 class Aborted(DomainError):
     """A concurrency conflict, e.g. a stale revision. Re-read and retry."""
 
-    def __init__(self, message: str, reason: str = "REVISION_MISMATCH", **metadata: str) -> None:
-        super().__init__(message, reason, metadata, (), ErrorKind.ABORTED)
+    code = Code.ABORTED
+    default_reason = "REVISION_MISMATCH"
 
 
 class PermissionDenied(DomainError):
     """The caller is known but not allowed to do this."""
 
-    def __init__(self, message: str, reason: str, **metadata: str) -> None:
-        super().__init__(message, reason, metadata, (), ErrorKind.PERMISSION_DENIED)
+    code = Code.PERMISSION_DENIED
+    default_reason = "PERMISSION_DENIED"
 
 
 class Unauthenticated(DomainError):
     """No valid credentials."""
 
-    def __init__(self, message: str, reason: str = "UNAUTHENTICATED") -> None:
-        super().__init__(message, reason, {}, (), ErrorKind.UNAUTHENTICATED)
+    code = Code.UNAUTHENTICATED
+    default_reason = "UNAUTHENTICATED"
 
 
 class Unavailable(DomainError):
     """Transient: overload or a lock wait that timed out. Safe to retry."""
 
-    def __init__(self, message: str, reason: str = "LOCK_TIMEOUT", **metadata: str) -> None:
-        super().__init__(message, reason, metadata, (), ErrorKind.UNAVAILABLE)
+    code = Code.UNAVAILABLE
+    default_reason = "LOCK_TIMEOUT"
 
 
 class ResourceExhausted(DomainError):
     """A request too large to serve (too many items, too wide a range)."""
 
-    def __init__(self, message: str, reason: str = "RESOURCE_EXHAUSTED", **metadata: str) -> None:
-        super().__init__(message, reason, metadata, (), ErrorKind.RESOURCE_EXHAUSTED)
+    code = Code.RESOURCE_EXHAUSTED
+    default_reason = "RESOURCE_EXHAUSTED"
+
+
+class Internal(DomainError):
+    """A failure that is not the client's: the message stays generic, the details go to the log."""
+
+    code = Code.INTERNAL
+    default_reason = "INTERNAL"

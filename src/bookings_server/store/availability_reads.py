@@ -150,3 +150,11 @@ def list_staff(db: DbSession, site_id: str, ids: Iterable[str]) -> list[StaffMem
         )
         for i in found
     ]
+
+
+class AvailabilityReads:
+    """The catalog reads of QueryAvailability for one site, in one transaction."""
+
+    def __init__(self, session: DbSession, site_id: str) -> None:
+        self._session = session
+        self._site_id = site_id

@@ -45,7 +45,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from bookings_server.domain.availability_slots import BusyInterval
+from bookings_server.domain.availability.slots import BusyInterval
 from bookings_server.domain.booking import Actor, Booking, BookingStatus, EventType, PaymentStatus
 from bookings_server.domain.booking_events import BookingEvent
 from bookings_server.domain.booking_query import BookingQuery, PagePosition
@@ -577,3 +577,11 @@ def _to_event(row: BookingEventRow) -> BookingEvent:
         actor=Actor(IdentityType(row.actor_type), row.actor_id),
         occurred_at=row.occurred_at,
     )
+
+
+class BookingRepository:
+    """Bookings and their events of one site, in one transaction."""
+
+    def __init__(self, session: Session, site_id: str) -> None:
+        self._session = session
+        self._site_id = site_id

@@ -652,3 +652,11 @@ def _token_instant(text: str) -> datetime:
 
 def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class CatalogRepository:
+    """Services, staff members and sessions of one site, in one transaction."""
+
+    def __init__(self, session: DbSession, site_id: str) -> None:
+        self._session = session
+        self._site_id = site_id

@@ -24,18 +24,6 @@ _CREATE_LOCK_ROW = (
 _LOCK_ROW = select(_locks.c.unit_key).where(*_KEY).with_for_update()
 
 
-def session_unit(session_id: str) -> str:
-    return f"session:{session_id}"
-
-
-def schedule_unit(schedule_id: str) -> str:
-    return f"schedule:{schedule_id}"
-
-
-def staff_unit(staff_member_id: str) -> str:
-    return f"staff:{staff_member_id}"
-
-
 def lock_capacity_unit(
     session: Session, site_id: str, unit_key: str, *, lock_timeout_ms: int = 5000
 ) -> None:

@@ -185,3 +185,18 @@ def _to_item(row: OutboxRow) -> OutboxItem:
         attempts=row.attempts,
         claim_token=row.claim_token,
     )
+
+
+class OutboxRepository:
+    """The outbox items of one site, in one transaction."""
+
+    def __init__(self, session: Session, site_id: str) -> None:
+        self._session = session
+        self._site_id = site_id
+
+
+class OutboxQueue:
+    """Every site's outbox items, as the delivery worker claims and settles them."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session

@@ -58,13 +58,12 @@ class ScopeRule:
             return
         if not principal.scopes.isdisjoint(self.accepted_scopes):
             return
-        metadata = {"accepted_scopes": ",".join(self.accepted_scopes)}
-        if self.granted_identities:
-            metadata["granted_identities"] = ",".join(
-                sorted(identity.value for identity in self.granted_identities)
-            )
+        granted = ",".join(sorted(identity.value for identity in self.granted_identities))
         raise PermissionDenied(
-            "the token lacks a scope this call accepts", "MISSING_SCOPE", **metadata
+            "the token lacks a scope this call accepts",
+            "MISSING_SCOPE",
+            metadata={"accepted_scopes": ",".join(self.accepted_scopes)}
+            | ({"granted_identities": granted} if granted else {}),
         )
 
 

@@ -1,0 +1,24 @@
+"""bookings.v1.AvailabilityService: QueryAvailability for the caller's site (SPEC section 5)."""
+
+from __future__ import annotations
+
+import grpc
+from bookings.v1 import availability_service_pb2 as pb
+from bookings.v1 import availability_service_pb2_grpc
+
+from bookings_server.api.availability.convert import page_to_proto, query_from_request
+from bookings_server.api.context import current_principal
+from bookings_server.app.availability import AvailabilityReader, Clock, utc_now
+from bookings_server.store.database import Database
+
+
+class AvailabilityServicer(availability_service_pb2_grpc.AvailabilityServiceServicer):
+    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
+        self._reader = AvailabilityReader(database, clock)
+
+    def QueryAvailability(
+        self, request: pb.QueryAvailabilityRequest, context: grpc.ServicerContext
+    ) -> pb.QueryAvailabilityResponse:
+        query = query_from_request(request)
+        page = self._reader.query(current_principal().site_id, query)
+        return page_to_proto(page)

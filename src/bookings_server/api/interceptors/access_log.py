@@ -1,0 +1,125 @@
+"""Outermost server interceptor: one structured access-log line per call.
+
+The line is written when the call terminates (grpc's `add_callback`), so it has the final
+status code even for aborted, failed and cancelled calls. It holds the method, status code,
+duration, a fresh call id and the peer address; never metadata values, tokens or payloads.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+
+from bookings_server.api.interceptors.wrap import Behavior, wrap_handler
+from bookings_server.logs import current_call_id
+
+access_log = logging.getLogger("bookings.access")
+
+
+class AccessLogInterceptor(grpc.ServerInterceptor):
+    """Logs every call, including calls to unknown methods. Must be the first interceptor."""
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
+        method: str = handler_call_details.method
+        handler = continuation(handler_call_details)
+        if handler is None:
+            access_log.info(
+                "rpc",
+                extra={"method": method, "code": "UNIMPLEMENTED", "call_id": _new_call_id()},
+            )
+            return None
+        return wrap_handler(
+            handler, lambda behavior, streaming: _logged(method, behavior, streaming)
+        )
+
+
+class _Call:
+    """One call being served: how its behaviour ended decides the logged code."""
+
+    def __init__(self, method: str, context: grpc.ServicerContext) -> None:
+        self.method = method
+        self.context = context
+        self.call_id = _new_call_id()
+        self.started = time.perf_counter()
+        #: "running", "returned" (finished normally), "raised" or "cancelled".
+        self.outcome = "running"
+        if not context.add_callback(self.log):
+            self.log()
+
+    def ended(self, *, normally: bool) -> None:
+        """The behaviour returned (`normally`) or raised; a gone client means cancelled."""
+        if not self.context.is_active():
+            self.outcome = "cancelled"
+        else:
+            self.outcome = "returned" if normally else "raised"
+
+    def log(self) -> None:
+        code = self.code()
+        entry: dict[str, Any] = {
+            "method": self.method,
+            "code": code,
+            "duration_ms": round((time.perf_counter() - self.started) * 1000, 3),
+            "call_id": self.call_id,
+            "peer": self.context.peer(),
+        }
+        details = self.context.details() if code != "OK" else None
+        if details:
+            entry["details"] = details.decode() if isinstance(details, bytes) else details
+        access_log.info("rpc", extra=entry)
+
+    def code(self) -> str:
+        explicit = self.context.code()
+        if explicit is not None:
+            return str(explicit.name)
+        if self.outcome == "returned":
+            return "OK"
+        if self.outcome == "raised":
+            return "UNKNOWN"
+        remaining = self.context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            return "DEADLINE_EXCEEDED"
+        return "CANCELLED"
+
+
+def _logged(method: str, behavior: Behavior, streaming: bool) -> Behavior:
+    if streaming:
+
+        def streamed(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            call = _Call(method, context)
+            current_call_id.set(call.call_id)
+            normally = False
+            try:
+                yield from behavior(request, context)
+                normally = True
+            finally:
+                call.ended(normally=normally)
+                current_call_id.set(None)
+
+        return streamed
+
+    def unary(request: Any, context: grpc.ServicerContext) -> Any:
+        call = _Call(method, context)
+        token = current_call_id.set(call.call_id)
+        normally = False
+        try:
+            response = behavior(request, context)
+            normally = True
+            return response
+        finally:
+            call.ended(normally=normally)
+            current_call_id.reset(token)
+
+    return unary
+
+
+def _new_call_id() -> str:
+    return uuid.uuid4().hex[:16]

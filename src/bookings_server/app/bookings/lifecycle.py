@@ -1,0 +1,323 @@
+"""ConfirmOrDecline, Confirm, Decline and Cancel: each one locked write transaction.
+
+Every call runs the same steps inside `Database.write()`: find the booking, lock its capacity
+unit (store/locks.py), re-read the booking under the lock, check revision and status, count
+the spots the unit's other bookings hold, decide (domain/lifecycle.py), then write the booking,
+the participant notification (outbox) and the event, so the count and the write are one
+serialized step per unit on every backend and across server processes. On SQLite the write
+transaction holds the database's only write lock from its BEGIN, so the first read already
+happens under the lock and is not repeated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session as DbSession
+
+from bookings_server.app.bookings.create import Clock, utc_now
+from bookings_server.domain.booking import (
+    Actor,
+    Booking,
+    BookingStatus,
+    EventType,
+    PaymentStatus,
+)
+from bookings_server.domain.booking_rules import MISSING_PERMISSION, course_capacity
+from bookings_server.domain.capacity import CapacityUnit, UnitKind, unit_of
+from bookings_server.domain.catalog import Service
+from bookings_server.domain.errors import Aborted, PermissionDenied
+from bookings_server.domain.identity import Permission, Principal
+from bookings_server.domain.lifecycle import (
+    Action,
+    Outcome,
+    apply_outcome,
+    changes,
+    check_cancellation_window,
+    check_revision,
+    conflicts,
+    decide_confirm_or_decline,
+    force_confirm,
+    overbooks,
+    require_allowed,
+    validate_revision,
+)
+from bookings_server.domain.outbox import OutboxKind, notification_message
+from bookings_server.store import booking_repository, catalog_repository, outbox_repository
+from bookings_server.store.database import Database
+from bookings_server.store.locks import lock_capacity_unit
+
+
+@dataclass(frozen=True)
+class Notification:
+    """The request's participant_notification; sent only when `notify` is set."""
+
+    notify: bool = False
+    message: str = ""
+
+
+@dataclass
+class LockedBooking:
+    """A booking read while its capacity unit is locked, with what decisions need."""
+
+    session: DbSession
+    booking: Booking
+    service: Service
+    unit: CapacityUnit
+    #: The stored buffer after the booking's end (kept by changes that do not move it).
+    buffer_after: timedelta
+
+    def capacity(self) -> int:
+        return unit_capacity(self.session, self.booking.site_id, self.unit, self.service)
+
+    def taken_by_others(self) -> int:
+        return booking_repository.taken_spots(
+            self.session, self.booking.site_id, self.unit, exclude_booking_id=self.booking.id
+        )
+
+    def fit(self) -> tuple[bool, bool]:
+        """(conflicts, overbooks): whether the booking conflicts by SPEC 4's rules, and
+        whether it exceeds capacity whatever its flags (what `double_booked` records)."""
+        capacity, taken = self.capacity(), self.taken_by_others()
+        return (
+            conflicts(self.booking, self.unit, capacity, taken),
+            overbooks(self.booking, self.unit, capacity, taken),
+        )
+
+
+Decide = Callable[[LockedBooking], Outcome]
+
+
+def unit_capacity(session: DbSession, site_id: str, unit: CapacityUnit, service: Service) -> int:
+    """Spots of the unit: the session's capacity, the course's smallest session, or 1 for a
+    staff member (an appointment holds its staff member exclusively)."""
+    if unit.kind is UnitKind.SESSION:
+        return catalog_repository.session_capacity(session, site_id, unit.id)
+    if unit.kind is UnitKind.SCHEDULE:
+        sessions = catalog_repository.list_schedule_sessions(session, site_id, service.id)
+        return course_capacity(service, sessions)
+    return 1
+
+
+class BookingLifecycle:
+    """The lifecycle calls on plain data; the servicer decodes requests and encodes replies."""
+
+    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
+        self._database = database
+        self._clock = clock
+
+    def confirm_or_decline(
+        self,
+        principal: Principal,
+        booking_id: str,
+        *,
+        payment_status: PaymentStatus | None,
+        revision: int,
+    ) -> Booking:
+        """SPEC 4's decision table; `revision` 0 skips the optimistic check."""
+        validate_revision(revision, required=False)
+
+        def decide(locked: LockedBooking) -> Outcome:
+            booking = locked.booking
+            conflict, overbooked = locked.fit()
+            return decide_confirm_or_decline(
+                conflict=conflict,
+                overbooked=overbooked,
+                payment_status=payment_status or booking.payment_status,
+                requires_manual_approval=locked.service.require_manual_approval,
+                skip_business_confirmation=booking.flow_control.skip_business_confirmation,
+            )
+
+        return self._transition(
+            principal, booking_id, Action.CONFIRM_OR_DECLINE, revision, decide, payment_status
+        )
+
+    def confirm(
+        self,
+        principal: Principal,
+        booking_id: str,
+        *,
+        revision: int,
+        payment_status: PaymentStatus | None,
+        notification: Notification,
+    ) -> Booking:
+        """Force-confirm; `double_booked` when the booking does not fit."""
+        validate_revision(revision, required=True)
+        return self._transition(
+            principal,
+            booking_id,
+            Action.CONFIRM,
+            revision,
+            lambda locked: force_confirm(conflict=locked.fit()[1]),
+            payment_status,
+            notification,
+        )
+
+    def decline(
+        self,
+        principal: Principal,
+        booking_id: str,
+        *,
+        revision: int,
+        payment_status: PaymentStatus | None,
+        notification: Notification,
+    ) -> Booking:
+        validate_revision(revision, required=True)
+        return self._transition(
+            principal,
+            booking_id,
+            Action.DECLINE,
+            revision,
+            lambda locked: Outcome(BookingStatus.DECLINED, locked.booking.double_booked),
+            payment_status,
+            notification,
+        )
+
+    def cancel(
+        self,
+        principal: Principal,
+        booking_id: str,
+        *,
+        revision: int,
+        notification: Notification,
+        ignore_cancellation_policy: bool,
+    ) -> Booking:
+        """Cancel and free the spots, within the service's cancellation window."""
+        validate_revision(revision, required=True)
+        if ignore_cancellation_policy:
+            require_permission(
+                principal, Permission.IGNORE_BOOKING_POLICY, "ignore_cancellation_policy"
+            )
+        now = self._clock()
+
+        def decide(locked: LockedBooking) -> Outcome:
+            check_cancellation_window(
+                start=locked.booking.start,
+                now=now,
+                window=locked.service.policy.cancellation_window,
+                ignore_policy=ignore_cancellation_policy,
+            )
+            return Outcome(BookingStatus.CANCELED, locked.booking.double_booked)
+
+        return self._transition(
+            principal, booking_id, Action.CANCEL, revision, decide, None, notification, now
+        )
+
+    def _transition(
+        self,
+        principal: Principal,
+        booking_id: str,
+        action: Action,
+        revision: int,
+        decide: Decide,
+        payment_status: PaymentStatus | None,
+        notification: Notification = Notification(),
+        now: datetime | None = None,
+    ) -> Booking:
+        now = now or self._clock()
+        with self._database.write() as session:
+            locked = self._lock(session, principal.site_id, booking_id)
+            check_revision(locked.booking, revision)
+            require_allowed(action, locked.booking.status)
+            outcome = decide(locked)
+            if not changes(locked.booking, outcome, payment_status) and not notification.notify:
+                return locked.booking
+            updated = with_notification(
+                apply_outcome(locked.booking, outcome, payment_status, now), notification
+            )
+            stored = booking_repository.update_booking(
+                session,
+                updated,
+                expected_revision=locked.booking.revision,
+                buffer_after=locked.buffer_after,
+            )
+            record_change(session, principal, stored, outcome.event_type, notification, now)
+            return stored
+
+    def _lock(self, session: DbSession, site_id: str, booking_id: str) -> LockedBooking:
+        booking, buffer_after = booking_repository.get_booking_and_buffer(
+            session, site_id, booking_id
+        )
+        service = catalog_repository.get_service(session, site_id, booking.service_id)
+        unit = unit_of(booking, service)
+        if not self._database.serializes_writers:
+            lock_units(session, self._database, site_id, [unit])
+            booking, buffer_after = booking_repository.get_booking_and_buffer(
+                session, site_id, booking_id
+            )
+            check_unit_unchanged(booking, service, unit)
+        return LockedBooking(session, booking, service, unit, buffer_after)
+
+
+def lock_units(
+    session: DbSession, database: Database, site_id: str, units: Iterable[CapacityUnit]
+) -> None:
+    """Lock every unit (in key order, so two callers never wait on each other in a cycle).
+
+    Rows read before the lock sit in the session's identity map with the values seen then;
+    they are expired so the next read reflects the previous lock holder's commit.
+    """
+    for key in sorted({unit.lock_key for unit in units}):
+        lock_capacity_unit(session, site_id, key, lock_timeout_ms=database.lock_timeout_ms)
+    session.expire_all()
+
+
+def reread(session: DbSession, booking: Booking, service: Service, unit: CapacityUnit) -> Booking:
+    """The booking as the lock holder sees it; ABORTED if it left `unit` meanwhile."""
+    current = booking_repository.get_booking(session, booking.site_id, booking.id)
+    check_unit_unchanged(current, service, unit)
+    return current
+
+
+def check_unit_unchanged(current: Booking, service: Service, unit: CapacityUnit) -> None:
+    """ABORTED if the booking, re-read under the lock of `unit`, no longer takes room in it."""
+    if unit_of(current, service) != unit:
+        raise Aborted(f"booking {current.id} moved while this call waited; retry")
+
+
+def record_change(
+    session: DbSession,
+    principal: Principal,
+    booking: Booking,
+    event_type: EventType,
+    notification: Notification,
+    now: datetime,
+) -> None:
+    """The outbox items and the event of a change, in the change's transaction.
+
+    A canceled or declined booking's pending SMS reminder is dropped. The event goes last: it
+    holds the site's event-sequence lock until commit (store/booking_repository.py).
+    """
+    if notification.notify:
+        message = notification_message(booking, now, event_type.value)
+        if message is not None:
+            outbox_repository.enqueue(session, booking.site_id, message, now)
+    if booking.status in (BookingStatus.CANCELED, BookingStatus.DECLINED):
+        outbox_repository.discard_unsent(
+            session, booking.site_id, booking.id, OutboxKind.SMS_REMINDER
+        )
+    booking_repository.append_event(session, event_type, booking, actor_of(principal), now)
+
+
+def with_notification(booking: Booking, notification: Notification) -> Booking:
+    """A notification sent with a change becomes the booking's last participant_notification."""
+    if not notification.notify:
+        return booking
+    return replace(booking, notify_participants=True, notification_message=notification.message)
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(principal.identity_type, principal.identity_id)
+
+
+def require_permission(principal: Principal, permission: str, field: str) -> None:
+    """PERMISSION_DENIED MISSING_PERMISSION when a request flag needs a permission not held."""
+    if not principal.has_permission(permission):
+        raise PermissionDenied(
+            f"{field} needs the {permission} permission",
+            MISSING_PERMISSION,
+            permission=permission,
+            field=field,
+        )

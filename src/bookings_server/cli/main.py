@@ -1,0 +1,151 @@
+"""The `bookings` command: serve, and the subcommands other modules add."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bookings_server.api.auth.keys import SigningKeyError
+from bookings_server.api.auth.scopes import UndeclaredScopesError
+from bookings_server.cli.bootstrap import SchemaOutdatedError, prepare_store
+from bookings_server.cli.store_commands import add_store_commands
+from bookings_server.cli.token import (
+    add_auth_flags,
+    add_token_command,
+    auth_settings,
+    print_local_owner_hint,
+)
+from bookings_server.cli.worker import add_run_worker_flag, add_worker_command, start_worker_thread
+from bookings_server.config import DEFAULT_ADDRESS, DEFAULT_DATA_DIR, Config, env
+from bookings_server.logs import configure_logging
+from bookings_server.server import PortInUseError, build_server
+from bookings_server.serving import DrainControls, run_until_signalled
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bookings", description="Bookings gRPC service.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the gRPC server",
+        description="Run the gRPC server until SIGTERM/SIGINT, then drain it. Every flag can "
+        "also be set with the BOOKINGS_* environment variable named in its help; a flag wins "
+        "over the environment. The HS256 token secret is read from BOOKINGS_JWT_SECRET only "
+        "(a flag would show it in the process list); without it, <data-dir>/jwt-secret is used.",
+    )
+    _add_store_flags(serve)
+    add_auth_flags(serve)
+    serve.add_argument(
+        "--address",
+        default=env("ADDRESS", DEFAULT_ADDRESS),
+        help="HOST:PORT to listen on (env BOOKINGS_ADDRESS; default %(default)s)",
+    )
+    _add_server_flags(serve)
+    add_run_worker_flag(serve)
+    serve.set_defaults(run=_serve)
+    add_token_command(commands, _add_store_flags)
+    add_worker_command(commands, _add_store_flags)
+    add_store_commands(commands, _add_store_flags)
+    return parser
+
+
+def _add_store_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        default=env("DATABASE_URL"),
+        help="SQLAlchemy URL (env BOOKINGS_DATABASE_URL); default SQLite under --data-dir",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(env("DATA_DIR", str(DEFAULT_DATA_DIR)) or DEFAULT_DATA_DIR),
+        help="directory for the embedded database and secrets (env BOOKINGS_DATA_DIR)",
+    )
+
+
+def _add_server_flags(parser: argparse.ArgumentParser) -> None:
+    defaults = Config()
+    parser.add_argument(
+        "--grace-period",
+        type=float,
+        default=env("GRACE_PERIOD", str(defaults.grace_period)),
+        help="seconds in-flight calls get to finish after SIGTERM/SIGINT "
+        "(env BOOKINGS_GRACE_PERIOD; default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-workers",
+        type=int,
+        default=env("MAX_WORKERS", str(defaults.max_workers)),
+        help="worker threads, i.e. calls served at once (env BOOKINGS_MAX_WORKERS; "
+        "default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-message-bytes",
+        type=int,
+        default=env("MAX_MESSAGE_BYTES", str(defaults.max_message_bytes)),
+        help="largest request or response message (env BOOKINGS_MAX_MESSAGE_BYTES; "
+        "default %(default)s)",
+    )
+    parser.add_argument(
+        "--reuse-port",
+        action=argparse.BooleanOptionalAction,
+        default=env("REUSE_PORT", "false") in ("1", "true", "yes"),
+        help="let several server processes share the port with SO_REUSEPORT "
+        "(env BOOKINGS_REUSE_PORT=true; default off: a taken port is an error)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        type=str.upper,
+        default=env("LOG_LEVEL", "INFO"),
+        help="JSON logs on stderr from this level up (env BOOKINGS_LOG_LEVEL; default %(default)s)",
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    configure_logging(args.log_level)
+    config = Config(
+        address=args.address,
+        database_url=args.database_url,
+        data_dir=args.data_dir,
+        grace_period=args.grace_period,
+        max_workers=args.max_workers,
+        max_message_bytes=args.max_message_bytes,
+        reuse_port=args.reuse_port,
+        run_worker=args.run_worker,
+        **auth_settings(args),
+    )
+    try:
+        demo = prepare_store(config)
+    except SchemaOutdatedError as error:
+        print(f"bookings: {error}", file=sys.stderr)
+        return 1
+    if demo is not None:
+        print(f"bookings: loaded the demo catalog into site {demo.site_id}", flush=True)
+    controls = DrainControls()
+    try:
+        server, port = build_server(config, controls=controls)
+    except (PortInUseError, SigningKeyError, UndeclaredScopesError) as error:
+        print(f"bookings: {error}", file=sys.stderr)
+        return 1
+    server.start()
+    print(f"bookings: serving on port {port}", flush=True)
+    print_local_owner_hint(config, port)
+    worker = start_worker_thread(config)
+    run_until_signalled(server, controls, config.grace_period)
+    if worker is not None:
+        worker.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
