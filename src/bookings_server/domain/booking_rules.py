@@ -12,7 +12,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bookings_server.domain.booking import (
     BookedSchedule,
@@ -41,6 +40,8 @@ from bookings_server.domain.errors import (
     PermissionDenied,
 )
 from bookings_server.domain.identity import Permission, Principal
+from bookings_server.domain.policy import policy_violations
+from bookings_server.domain.timezones import is_zone
 
 INVALID_SERVICE_CHOICES = "INVALID_SERVICE_CHOICES"
 SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
@@ -54,11 +55,6 @@ BOOKING_POLICY_VIOLATION = "BOOKING_POLICY_VIOLATION"
 UNAUTHORIZED_OPERATION = "UNAUTHORIZED_OPERATION"
 MISSING_PERMISSION = "MISSING_PERMISSION"
 IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
-
-#: Booking-policy rule names, as they appear in the error metadata ("rule").
-ONLINE_BOOKING_DISABLED = "online_booking_disabled"
-TOO_LATE = "too_late"
-TOO_EARLY = "too_early"
 
 #: Limits that keep hostile requests cheap (RELIABILITY.md promise 6).
 MAX_CHOICE_GROUPS = 50
@@ -124,7 +120,7 @@ def _entity_shape(draft: BookingDraft) -> list[FieldViolation]:
 
 def slot_zone_violations(slot: BookedSlot, path: str) -> list[FieldViolation]:
     """A slot's `timezone`, when given, must be an IANA zone (CreateBooking, RescheduleBooking)."""
-    if slot.timezone and not _is_zone(slot.timezone):
+    if slot.timezone and not is_zone(slot.timezone):
         return [FieldViolation(f"{path}.timezone", "is not an IANA time zone")]
     return []
 
@@ -227,16 +223,6 @@ def _size_limits(draft: BookingDraft) -> list[FieldViolation]:
             )
         )
     return violations
-
-
-def _is_zone(name: str) -> bool:
-    if len(name) > MAX_ZONE_LENGTH:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
 
 
 def check_flow_control_allowed(flow: FlowControl, principal: Principal) -> None:
@@ -357,22 +343,9 @@ def check_payment_option(option: PaymentOption | None, service: Service, skip: b
         )
 
 
-def policy_violations(service: Service, start: datetime, now: datetime) -> tuple[str, ...]:
-    """The booking-policy rules a booking starting at `start`, made `now`, breaks."""
-    violations: list[str] = []
-    if not service.online_booking_enabled:
-        violations.append(ONLINE_BOOKING_DISABLED)
-    lead = start - now
-    if lead < service.policy.min_notice:
-        violations.append(TOO_LATE)
-    if service.policy.max_advance is not None and lead > service.policy.max_advance:
-        violations.append(TOO_EARLY)
-    return tuple(violations)
-
-
 def check_booking_policy(service: Service, start: datetime, now: datetime, ignore: bool) -> None:
     """PERMISSION_DENIED BOOKING_POLICY_VIOLATION naming the first broken rule (SPEC 3.7)."""
-    violations = () if ignore else policy_violations(service, start, now)
+    violations = () if ignore else policy_violations(service, start, now).rules
     if violations:
         raise PermissionDenied(
             f"the booking breaks the service's booking policy: {', '.join(violations)}",

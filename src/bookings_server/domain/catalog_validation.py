@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from itertools import pairwise
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bookings_server.domain.catalog import (
     BookingPolicy,
@@ -24,6 +23,7 @@ from bookings_server.domain.catalog import (
     WorkingInterval,
 )
 from bookings_server.domain.errors import FieldViolation, InvalidArgument
+from bookings_server.domain.timezones import is_zone
 
 MIN_CAPACITY = 1
 MAX_CAPACITY = 1000
@@ -63,20 +63,10 @@ def invalid(violations: list[FieldViolation]) -> InvalidArgument:
     return InvalidArgument.of(violations)
 
 
-def is_known_timezone(name: str) -> bool:
-    if not name or name != name.strip() or len(name) > 64:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
 def check_timezone(found: Violations, path: str, name: str) -> None:
     if not name:
         found.add(path, "required: an IANA time zone such as Europe/London")
-    elif not is_known_timezone(name):
+    elif not is_zone(name):
         found.add(path, f"unknown time zone {name!r}: use an IANA name such as Europe/London")
 
 

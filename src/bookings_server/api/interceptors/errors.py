@@ -44,7 +44,7 @@ def _mapped(method: str, behavior: Behavior, streaming: bool) -> Behavior:
         def streamed(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
             try:
                 yield from behavior(request, context)
-            except Exception as error:  # noqa: BLE001 - the one catch-all of the server
+            except Exception as error:
                 abort_with(context, _as_domain_error(error, method, context))
 
         return streamed
@@ -52,7 +52,7 @@ def _mapped(method: str, behavior: Behavior, streaming: bool) -> Behavior:
     def unary(request: Any, context: grpc.ServicerContext) -> Any:
         try:
             return behavior(request, context)
-        except Exception as error:  # noqa: BLE001 - the one catch-all of the server
+        except Exception as error:
             abort_with(context, _as_domain_error(error, method, context))
 
     return unary

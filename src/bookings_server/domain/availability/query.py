@@ -29,37 +29,11 @@ from bookings_server.domain.availability.slots import (
 from bookings_server.domain.booking import BookedSlot, SlotResource
 from bookings_server.domain.catalog import Service, ServiceType, Session, StaffMember
 from bookings_server.domain.errors import NotFound
+from bookings_server.domain.policy import PolicyViolations, policy_violations
 
 #: Bookings this far outside the range are still loaded: they may block a slot through the
 #: slot's or their own buffer. Buffers longer than this are not honoured across the edge.
 BOOKING_WINDOW_MARGIN = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class PolicyViolations:
-    """Why the service's booking policy refuses a slot now (SPEC 3.7)."""
-
-    too_early_to_book: bool = False
-    too_late_to_book: bool = False
-    book_online_disabled: bool = False
-
-    @property
-    def any(self) -> bool:
-        return self.too_early_to_book or self.too_late_to_book or self.book_online_disabled
-
-
-def policy_violations(service: Service, start: datetime, now: datetime) -> PolicyViolations:
-    """The policy rules a booking starting at `start` breaks when made at `now`.
-
-    Too late: it starts sooner than min_notice from now (a start in the past always is).
-    Too early: it starts further ahead than max_advance.
-    """
-    policy = service.policy
-    return PolicyViolations(
-        too_early_to_book=policy.max_advance is not None and start > now + policy.max_advance,
-        too_late_to_book=start < now + policy.min_notice,
-        book_online_disabled=not service.online_booking_enabled,
-    )
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bookings_server.domain.errors import FieldViolation, InvalidArgument
+from bookings_server.domain.timezones import load_zone
 
 #: The widest range one query may cover.
 MAX_RANGE = timedelta(days=31)
@@ -73,15 +73,6 @@ class AvailabilityQuery:
         }
         encoded = json.dumps(selection, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()[:32]
-
-
-def load_zone(name: str) -> ZoneInfo | None:
-    """The IANA zone called `name`, or None when there is no such zone."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        # ValueError: malformed keys ("../x", absolute paths); OSError: a directory ("America").
-        return None
 
 
 def encode_page_token(query: AvailabilityQuery, offset: int) -> str:
