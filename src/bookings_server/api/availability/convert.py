@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bookings.v1 import availability_service_pb2 as pb
-from google.protobuf import timestamp_pb2
 
-from bookings_server.api.bookings.convert import instant, slot_to_proto
+from bookings_server.api.bookings.convert import slot_to_proto
+from bookings_server.api.proto_types import set_timestamp, timestamp_from_proto
 from bookings_server.domain.availability.query import AvailabilityEntry, AvailabilityPage
 from bookings_server.domain.availability.request import AvailabilityQuery
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def query_from_request(request: pb.QueryAvailabilityRequest) -> AvailabilityQuery:
     """The request as an AvailabilityQuery (validated later by `validate_query`)."""
     return AvailabilityQuery(
         service_ids=tuple(request.service_id),
-        start=instant(request, "start_date", "start_date"),
-        end=instant(request, "end_date", "end_date"),
+        start=timestamp_from_proto(request, "start_date", "start_date"),
+        end=timestamp_from_proto(request, "end_date", "end_date"),
         timezone=request.timezone,
         resource_ids=tuple(request.resource_id),
         bookable=request.bookable if request.HasField("bookable") else None,
@@ -61,8 +59,8 @@ def page_to_proto(page: AvailabilityPage) -> pb.QueryAvailabilityResponse:
 
 def _times(start: datetime, end: datetime, local_start: str, local_end: str) -> pb.SlotAvailability:
     message = pb.SlotAvailability(local_start_date=local_start, local_end_date=local_end)
-    _set_instant(message.slot.start_date, start)
-    _set_instant(message.slot.end_date, end)
+    set_timestamp(message.slot.start_date, start)
+    set_timestamp(message.slot.end_date, end)
     return message
 
 
@@ -87,10 +85,3 @@ def _template(entry: AvailabilityEntry) -> pb.SlotAvailability:
         message.waiting_list.total_spots = entry.waiting_list.total_spots
         message.waiting_list.open_spots = entry.waiting_list.open_spots
     return message
-
-
-def _set_instant(target: timestamp_pb2.Timestamp, moment: datetime) -> None:
-    """What Timestamp.FromDatetime does for an aware datetime, without its Python overhead."""
-    delta = moment - _EPOCH
-    target.seconds = delta.days * 86400 + delta.seconds
-    target.nanos = delta.microseconds * 1000

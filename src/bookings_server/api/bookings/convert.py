@@ -6,15 +6,18 @@ become INVALID_ARGUMENT naming the field, never an exception escaping as INTERNA
 
 from __future__ import annotations
 
-import enum
 import hashlib
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from bookings.v1 import booking_pb2, bookings_service_pb2, options_pb2
-from google.protobuf import json_format, struct_pb2, timestamp_pb2
+from google.protobuf import json_format, struct_pb2
 
 from bookings_server.api.catalog.convert import location_to_proto
+from bookings_server.api.proto_types import (
+    enum_from_proto,
+    set_optional_timestamp,
+    timestamp_from_proto,
+)
 from bookings_server.domain import booking_query
 from bookings_server.domain.booking import (
     Actor,
@@ -35,54 +38,15 @@ from bookings_server.domain.booking_request import BookingDraft
 from bookings_server.domain.catalog import PaymentOption
 from bookings_server.domain.errors import InvalidArgument
 
-#: Instants a booking may name: wide enough for any real booking, narrow enough that adding
-#: durations and zone offsets can never overflow.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-E = TypeVar("E", bound=enum.Enum)
-
-
 # ---- wire -> domain ---------------------------------------------------------------------
 
 
-def instant(message: Any, name: str, path: str) -> datetime | None:
-    """`message.name` as an aware UTC datetime, None when unset; INVALID_ARGUMENT when out of
-    range."""
-    if not message.HasField(name):
-        return None
-    stamp: timestamp_pb2.Timestamp = getattr(message, name)
-    if not 0 <= stamp.nanos < 1_000_000_000:
-        raise InvalidArgument.field(path, "nanos must be in [0, 1e9)")
-    earliest, latest = _seconds(EARLIEST), _seconds(LATEST)
-    if not earliest <= stamp.seconds < latest:
-        raise InvalidArgument.field(path, f"must be between {EARLIEST:%Y} and {LATEST:%Y}")
-    return _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
-
-
-def _seconds(moment: datetime) -> int:
-    return int((moment - _EPOCH).total_seconds())
-
-
-def _enum(enum_type: Any, domain: type[E], value: int, prefix: str, path: str) -> E | None:
-    """The domain enum for a proto enum number; None for UNSPECIFIED, INVALID_ARGUMENT for a
-    number the contract does not define."""
-    if value == 0:
-        return None
-    try:
-        name: str = enum_type.Name(value)
-    except ValueError as error:
-        raise InvalidArgument.field(path, f"unknown value {value}") from error
-    return domain(name.removeprefix(prefix))
-
-
 def booking_status(value: int, path: str) -> BookingStatus | None:
-    return _enum(booking_pb2.BookingStatus, BookingStatus, value, "BOOKING_STATUS_", path)
+    return enum_from_proto(booking_pb2.BookingStatus, BookingStatus, value, "BOOKING_STATUS_", path)
 
 
 def payment_status(value: int, path: str) -> PaymentStatus | None:
-    return _enum(booking_pb2.PaymentStatus, PaymentStatus, value, "PAYMENT_STATUS_", path)
+    return enum_from_proto(booking_pb2.PaymentStatus, PaymentStatus, value, "PAYMENT_STATUS_", path)
 
 
 def request_fingerprint(request: bookings_service_pb2.CreateBookingRequest) -> str:
@@ -119,7 +83,7 @@ def draft_from_request(request: bookings_service_pb2.CreateBookingRequest) -> Bo
             else None
         ),
         status=booking_status(booking.status, "booking.status"),
-        selected_payment_option=_enum(
+        selected_payment_option=enum_from_proto(
             booking_pb2.SelectedPaymentOption,
             PaymentOption,
             booking.selected_payment_option,
@@ -164,8 +128,8 @@ def slot_from_proto(slot: booking_pb2.BookedSlot, path: str) -> BookedSlot:
     schedule are filled in from the catalog)."""
     return BookedSlot(
         service_id=slot.service_id,
-        start=instant(slot, "start_date", f"{path}.start_date"),
-        end=instant(slot, "end_date", f"{path}.end_date"),
+        start=timestamp_from_proto(slot, "start_date", f"{path}.start_date"),
+        end=timestamp_from_proto(slot, "end_date", f"{path}.end_date"),
         timezone=slot.timezone,
         session_id=slot.session_id,
         resource=SlotResource(id=slot.resource.id),
@@ -235,8 +199,8 @@ def query_from_request(
     query_filter = booking_query.BookingFilter(
         statuses=statuses,
         service_ids=frozenset(found.service_ids),
-        start_from=instant(found, "start_from", "filter.start_from"),
-        start_to=instant(found, "start_to", "filter.start_to"),
+        start_from=timestamp_from_proto(found, "start_from", "filter.start_from"),
+        start_to=timestamp_from_proto(found, "start_to", "filter.start_to"),
         contact_email=found.contact_email.strip(),
     )
     booking_query.check_filter(query_filter)
@@ -311,10 +275,10 @@ def booking_to_proto(booking: Booking) -> booking_pb2.Booking:
         message.selected_payment_option = booking_pb2.SelectedPaymentOption.Value(
             f"SELECTED_PAYMENT_OPTION_{booking.selected_payment_option.value}"
         )
-    _set_time(message, "created_date", booking.created_date)
-    _set_time(message, "updated_date", booking.updated_date)
-    _set_time(message, "start_date", booking.start)
-    _set_time(message, "end_date", booking.end)
+    set_optional_timestamp(message, "created_date", booking.created_date)
+    set_optional_timestamp(message, "updated_date", booking.updated_date)
+    set_optional_timestamp(message, "start_date", booking.start)
+    set_optional_timestamp(message, "end_date", booking.end)
     for namespace, value in booking.extended_fields.items():
         struct = struct_pb2.Struct()
         struct.update(value)
@@ -330,7 +294,7 @@ def event_to_proto(event: BookingEvent) -> bookings_service_pb2.BookingEvent:
         booking=booking_to_proto(event.booking),
         actor=actor_to_proto(event.actor),
     )
-    _set_time(message, "occurred_date", event.occurred_at)
+    set_optional_timestamp(message, "occurred_date", event.occurred_at)
     return message
 
 
@@ -355,8 +319,8 @@ def slot_to_proto(slot: BookedSlot) -> booking_pb2.BookedSlot:
         ),
     )
     location_to_proto(slot.location, message.location)
-    _set_time(message, "start_date", slot.start)
-    _set_time(message, "end_date", slot.end)
+    set_optional_timestamp(message, "start_date", slot.start)
+    set_optional_timestamp(message, "end_date", slot.end)
     return message
 
 
@@ -366,8 +330,8 @@ def _schedule_to_proto(schedule: BookedSchedule) -> booking_pb2.BookedSchedule:
         service_id=schedule.service_id,
         timezone=schedule.timezone,
     )
-    _set_time(message, "first_session_start", schedule.first_session_start)
-    _set_time(message, "last_session_end", schedule.last_session_end)
+    set_optional_timestamp(message, "first_session_start", schedule.first_session_start)
+    set_optional_timestamp(message, "last_session_end", schedule.last_session_end)
     return message
 
 
@@ -395,8 +359,3 @@ def _choices_to_proto(groups: tuple[ChoiceGroup, ...]) -> booking_pb2.Participan
                 added.duration.minutes = choice.duration_minutes
                 added.duration.name = choice.duration_name
     return message
-
-
-def _set_time(message: Any, name: str, moment: datetime | None) -> None:
-    if moment is not None:
-        getattr(message, name).FromDatetime(moment)
