@@ -43,7 +43,7 @@ def statement_kind(statement: str) -> str:
 
 
 def _count(
-    _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, executemany: bool
+    _conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _executemany: bool
 ) -> None:
     kind = statement_kind(statement)
     with LOCK:

@@ -113,6 +113,56 @@ class ShortAnswerError(Exception):
     """The server answered OK with fewer entries than the workload is sized for."""
 
 
+class _Window:
+    """The measurement window of one run and what the in-flight workers counted in it."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.label = spec.get("label", spec["workload"])
+        self.warmup = float(spec.get("warmup", 2))
+        self.duration = float(spec["duration"])
+        self.latencies: list[float] = []
+        self.errors: Counter[str] = Counter()
+        self.done = 0
+        self.t0 = time.perf_counter()
+        self.t_measure = self.t0 + self.warmup
+        self.t_end = self.t_measure + self.duration
+
+    async def worker(self, call: Call) -> None:
+        while True:
+            started = time.perf_counter()
+            if started >= self.t_end:
+                return
+            try:
+                await call()
+            except grpc.aio.AioRpcError as error:
+                self._error(started, error.code().name)
+                continue
+            except ShortAnswerError:
+                self._error(started, "SHORT_ANSWER")
+                continue
+            self.done += 1
+            if started >= self.t_measure:
+                self.latencies.append(time.perf_counter() - started)
+
+    def _error(self, started: float, code: str) -> None:
+        if started >= self.t_measure:
+            self.errors[code] += 1
+
+    async def progress(self) -> None:
+        while time.perf_counter() < self.t_end:
+            await asyncio.sleep(1.0)
+            elapsed = time.perf_counter() - self.t0
+            phase = "warm-up" if elapsed < self.warmup else "measuring"
+            print(
+                f"\r    {self.label}: {elapsed:5.1f}s {phase:9s} {self.done:7d} ok "
+                f"{sum(self.errors.values()):5d} err",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+        print(file=sys.stderr, flush=True)
+
+
 async def drive(spec: dict[str, Any]) -> dict[str, Any]:
     targets: list[str] = spec["targets"]
     channels = [
@@ -127,73 +177,31 @@ async def drive(spec: dict[str, Any]) -> dict[str, Any]:
     for channel in channels:
         await asyncio.wait_for(channel.channel_ready(), 15)
     calls = [make_call(spec["workload"], channel, spec) for channel in channels]
-    warmup = float(spec.get("warmup", 2))
-    duration = float(spec["duration"])
-    latencies: list[float] = []
-    errors: Counter[str] = Counter()
-    done = 0
-    t0 = time.perf_counter()
-    t_measure = t0 + warmup
-    t_end = t_measure + duration
-
-    async def worker(call: Call) -> None:
-        nonlocal done
-        while True:
-            started = time.perf_counter()
-            if started >= t_end:
-                return
-            try:
-                await call()
-            except grpc.aio.AioRpcError as error:
-                if started >= t_measure:
-                    errors[error.code().name] += 1
-                continue
-            except ShortAnswerError:
-                if started >= t_measure:
-                    errors["SHORT_ANSWER"] += 1
-                continue
-            done += 1
-            if started >= t_measure:
-                latencies.append(time.perf_counter() - started)
-
-    async def progress() -> None:
-        label = spec.get("label", spec["workload"])
-        while time.perf_counter() < t_end:
-            await asyncio.sleep(1.0)
-            elapsed = time.perf_counter() - t0
-            phase = "warm-up" if elapsed < warmup else "measuring"
-            print(
-                f"\r    {label}: {elapsed:5.1f}s {phase:9s} {done:7d} ok "
-                f"{sum(errors.values()):5d} err",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
-        print(file=sys.stderr, flush=True)
+    window = _Window(spec)
 
     cpu0 = os.times()
     concurrency = int(spec["concurrency"])
-    ticker = asyncio.create_task(progress())
-    await asyncio.gather(*(worker(calls[i % len(calls)]) for i in range(concurrency)))
+    ticker = asyncio.create_task(window.progress())
+    await asyncio.gather(*(window.worker(calls[i % len(calls)]) for i in range(concurrency)))
     await ticker
     cpu1 = os.times()
     for channel in channels:
         await channel.close()
-    latencies.sort()
+    latencies = sorted(window.latencies)
     ok = len(latencies)
-    err = sum(errors.values())
+    duration = window.duration
     return {
-        "label": spec.get("label", spec["workload"]),
+        "label": window.label,
         "workload": spec["workload"],
         "ok": ok,
-        "errors": err,
-        "error_codes": dict(errors),
+        "errors": sum(window.errors.values()),
+        "error_codes": dict(window.errors),
         "calls_per_s": ok / duration,
         "p50_ms": percentile(latencies, 50) * 1e3,
         "p90_ms": percentile(latencies, 90) * 1e3,
         "p99_ms": percentile(latencies, 99) * 1e3,
         "max_ms": latencies[-1] * 1e3 if latencies else float("nan"),
-        "total_ok": done,
+        "total_ok": window.done,
         "client_cpu_s": (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system),
         "concurrency": concurrency,
         "duration_s": duration,

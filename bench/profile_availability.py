@@ -32,8 +32,10 @@ from bookings_server.api.availability.convert import page_to_proto
 from bookings_server.api.availability.servicer import AvailabilityServicer
 from bookings_server.api.context import reset_principal, set_principal
 from bookings_server.app.availability import load_availability_data
+from bookings_server.app.unit_of_work import SqlUnitOfWork
 from bookings_server.config import Config
-from bookings_server.domain.availability.query import AvailabilityData, query_availability
+from bookings_server.domain.availability.entries import AvailabilityData
+from bookings_server.domain.availability.query import query_availability
 from bookings_server.domain.availability.request import AvailabilityQuery
 from bookings_server.domain.identity import IdentityType, Principal
 from bookings_server.server import build_server
@@ -61,8 +63,8 @@ def stages(
     now = datetime.now(UTC)
 
     def load() -> AvailabilityData:
-        with database.read() as db:
-            return load_availability_data(db, harness.SITE_ID, query)
+        with SqlUnitOfWork(database).read(harness.SITE_ID) as tx:
+            return load_availability_data(tx, query)
 
     data = load()
     page = query_availability(query, data, now)
@@ -87,7 +89,7 @@ def main() -> None:
     server.stop(grace=None).wait()
 
     database = Database.from_url(url)
-    availability = AvailabilityServicer(database)
+    availability = AvailabilityServicer(SqlUnitOfWork(database))
     principal = Principal(
         site_id=harness.SITE_ID,
         identity_type=IdentityType.OWNER,

@@ -30,6 +30,7 @@ from bookings.v1 import availability_service_pb2, bookings_service_pb2
 from bookings_server.api.availability.servicer import AvailabilityServicer
 from bookings_server.api.bookings.servicer import BookingsServicer
 from bookings_server.api.context import reset_principal, set_principal
+from bookings_server.app.unit_of_work import SqlUnitOfWork
 from bookings_server.config import Config
 from bookings_server.domain.identity import IdentityType, Principal
 from bookings_server.server import build_server
@@ -71,8 +72,9 @@ def main() -> None:
     server.stop(grace=None).wait()
 
     database = Database.from_url(url)
-    bookings = BookingsServicer(database, threading.Event())
-    availability = AvailabilityServicer(database)
+    uow = SqlUnitOfWork(database)
+    bookings = BookingsServicer(uow, threading.Event())
+    availability = AvailabilityServicer(uow)
     principal = Principal(
         site_id=harness.SITE_ID,
         identity_type=IdentityType.OWNER,

@@ -489,13 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.count_statements:
         os.environ["BENCH_SERVER_MODULE"] = "count_statements"
     workdir = Path(tempfile.mkdtemp(prefix="bookings-bench-"))
-    if args.postgres:
-        url, backend = postgres_url(args), "postgresql"
-    elif args.database_url:
-        url = args.database_url
-        backend = "sqlite" if url.startswith("sqlite") else "postgresql"
-    else:
-        url, backend = harness.sqlite_url(workdir / "data"), "sqlite"
+    url, backend = _database(args, workdir)
     run = Run(args=args, workdir=workdir, database_url=url, backend=backend)
     run.results = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -538,10 +532,24 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         if args.postgres:
             stop_postgres(args, url)
-    for check in run.results.get("targets", []):
+    _print_targets(run.results.get("targets", []))
+    return 0
+
+
+def _database(args: argparse.Namespace, workdir: Path) -> tuple[str, str]:
+    """The database URL to bench against and its backend ("sqlite" or "postgresql")."""
+    if args.postgres:
+        return postgres_url(args), "postgresql"
+    if args.database_url:
+        url: str = args.database_url
+        return url, "sqlite" if url.startswith("sqlite") else "postgresql"
+    return harness.sqlite_url(workdir / "data"), "sqlite"
+
+
+def _print_targets(checks: list[dict[str, Any]]) -> None:
+    for check in checks:
         verdict = "met   " if check["met"] else "MISSED"
         print(f"  {verdict} {check['target']}: {check['value']} (limit {check['limit']})")
-    return 0
 
 
 if __name__ == "__main__":

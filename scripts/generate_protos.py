@@ -1,5 +1,8 @@
 """Regenerate the Python stubs in generated/ from protos/ with the pinned grpcio-tools.
 
+The typed stubs (`*_pb2.pyi`, `*_pb2_grpc.pyi`) come from the pinned mypy-protobuf plugins,
+`protoc-gen-mypy` and `protoc-gen-mypy_grpc`, found next to this Python (the venv's bin).
+
 Usage:
     python scripts/generate_protos.py            # write into generated/
     python scripts/generate_protos.py --out DIR  # write into DIR (the regeneration check)
@@ -8,6 +11,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -25,6 +29,17 @@ def proto_files() -> list[str]:
     return sorted(str(p.relative_to(PROTOS)) for p in PROTOS.rglob("*.proto"))
 
 
+def plugin(name: str) -> Path:
+    """The protoc plugin `name` of this Python's environment (else the first one on PATH)."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file():
+        return beside
+    found = shutil.which(name)
+    if found is None:
+        raise SystemExit(f"{name} not found: install the dev extra (mypy-protobuf)")
+    return Path(found)
+
+
 def generate(out: Path) -> None:
     """Run protoc once over every proto file and add the package __init__ files."""
     (out / DESCRIPTOR_SET).parent.mkdir(parents=True, exist_ok=True)
@@ -34,8 +49,11 @@ def generate(out: Path) -> None:
         f"-I{PROTOS}",
         f"-I{include}",
         f"--python_out={out}",
-        f"--pyi_out={out}",
+        f"--plugin=protoc-gen-mypy={plugin('protoc-gen-mypy')}",
+        f"--plugin=protoc-gen-mypy_grpc={plugin('protoc-gen-mypy_grpc')}",
+        f"--mypy_out={out}",
         f"--grpc_python_out={out}",
+        f"--mypy_grpc_out={out}",
         f"--descriptor_set_out={out / DESCRIPTOR_SET}",
         "--include_source_info",
         *proto_files(),

@@ -14,7 +14,6 @@ from bookings.v1 import booking_pb2, bookings_service_pb2, bookings_service_pb2_
 from google.protobuf import timestamp_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-from sqlalchemy.orm import Session as DbSession
 
 from bookings_server.domain.booking_query import BookingFilter, BookingOrder, BookingQuery
 from bookings_server.domain.catalog import (
@@ -25,12 +24,14 @@ from bookings_server.domain.catalog import (
     Service,
     ServiceOption,
     ServiceType,
+    Session,
     SessionSpec,
     StaffMember,
     WorkingInterval,
 )
-from bookings_server.store import booking_repository, catalog_repository, outbox_repository
+from bookings_server.store.catalog_repository import CatalogRepository
 from bookings_server.store.database import Database
+from bookings_server.store.unit_of_work import SqlUnitOfWork
 
 SITE = "site-a"
 
@@ -79,28 +80,33 @@ def service(kind: ServiceType, **overrides: Any) -> Service:
 
 
 @contextmanager
-def catalog_session(database_url: str) -> Iterator[DbSession]:
-    """One write transaction on the database at `database_url`."""
+def catalog_session(database_url: str) -> Iterator[CatalogRepository]:
+    """The site's catalog in one write transaction on the database at `database_url`."""
     database = Database.from_url(database_url)
     try:
-        with database.write() as session:
-            yield session
+        with SqlUnitOfWork(database).write(SITE) as tx:
+            yield tx.catalog
     finally:
         database.dispose()
 
 
-def create_service(session: DbSession, kind: ServiceType, **overrides: Any) -> Service:
-    return catalog_repository.create_service(session, SITE, service(kind, **overrides))
+def create_service(catalog: CatalogRepository, kind: ServiceType, **overrides: Any) -> Service:
+    return catalog.create_service(service(kind, **overrides), datetime.now(UTC))
+
+
+def store_sessions(catalog: CatalogRepository, spec: SessionSpec) -> list[Session]:
+    """The one session `spec` describes, stored as is (no recurrence, no catalog rules)."""
+    return catalog.create_sessions(spec, [(None, spec.start, spec.end)], "", datetime.now(UTC))
 
 
 def create_session(
-    session: DbSession, service_id: str, start: datetime, capacity: int | None = None
+    catalog: CatalogRepository, service_id: str, start: datetime, capacity: int | None = None
 ) -> str:
     spec = SessionSpec(service_id, start, start + timedelta(hours=1), capacity)
-    return catalog_repository.create_sessions(session, SITE, spec)[0].id
+    return store_sessions(catalog, spec)[0].id
 
 
-def create_staff(session: DbSession) -> StaffMember:
+def create_staff(catalog: CatalogRepository) -> StaffMember:
     staff = StaffMember(
         id="",
         site_id=SITE,
@@ -110,34 +116,34 @@ def create_staff(session: DbSession) -> StaffMember:
         email="dana@example.com",
         working_hours=tuple(WorkingInterval(day, time(0), None) for day in range(7)),
     )
-    return catalog_repository.create_staff_member(session, SITE, staff)
+    return catalog.create_staff_member(staff, datetime.now(UTC))
 
 
 def add_service(database_url: str, kind: ServiceType, **overrides: Any) -> Service:
-    with catalog_session(database_url) as session:
-        return create_service(session, kind, **overrides)
+    with catalog_session(database_url) as catalog:
+        return create_service(catalog, kind, **overrides)
 
 
 def add_session(
     database_url: str, service_id: str, start: datetime, capacity: int | None = None
 ) -> str:
-    with catalog_session(database_url) as session:
-        return create_session(session, service_id, start, capacity)
+    with catalog_session(database_url) as catalog:
+        return create_session(catalog, service_id, start, capacity)
 
 
 def seed_catalog(database_url: str) -> Catalog:
     catalog = Catalog()
-    with catalog_session(database_url) as session:
-        catalog.class_service = create_service(session, ServiceType.CLASS).id
-        catalog.session = create_session(session, catalog.class_service, catalog.session_start)
-        catalog.staff = create_staff(session).id
+    with catalog_session(database_url) as store:
+        catalog.class_service = create_service(store, ServiceType.CLASS).id
+        catalog.session = create_session(store, catalog.class_service, catalog.session_start)
+        catalog.staff = create_staff(store).id
         catalog.appointment_service = create_service(
-            session, ServiceType.APPOINTMENT, staff_member_ids=(catalog.staff,)
+            store, ServiceType.APPOINTMENT, staff_member_ids=(catalog.staff,)
         ).id
-        course = create_service(session, ServiceType.COURSE, default_capacity=2)
+        course = create_service(store, ServiceType.COURSE, default_capacity=2)
         catalog.course_service, catalog.course_schedule = course.id, course.schedule_id
-        create_session(session, course.id, hour_from_now(24 * 5))
-        create_session(session, course.id, hour_from_now(24 * 12))
+        create_session(store, course.id, hour_from_now(24 * 5))
+        create_session(store, course.id, hour_from_now(24 * 12))
     return catalog
 
 
@@ -288,11 +294,11 @@ def stored_counts(database_url: str) -> tuple[int, int, int]:
     """(bookings, events, outbox items) stored for the site."""
     database = Database.from_url(database_url)
     try:
-        with database.read() as session:
+        with SqlUnitOfWork(database).read(SITE) as tx:
             query = BookingQuery(BookingFilter(), BookingOrder.START_DATE_ASC, 500)
-            bookings, _ = booking_repository.query_bookings(session, SITE, query)
-            events = booking_repository.events_after(session, SITE, 0, 500)
-            items = outbox_repository.list_items(session, site_id=SITE)
+            bookings, _ = tx.bookings.query_bookings(query)
+            events = tx.bookings.events_after(0, 500)
+            items = tx.outbox.list_items()
             return len(bookings), len(events), len(items)
     finally:
         database.dispose()

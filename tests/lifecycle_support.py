@@ -24,8 +24,8 @@ from bookings_server.domain.catalog import (
     StaffMember,
     WorkingInterval,
 )
-from bookings_server.store import catalog_repository
 from bookings_server.store.database import Database
+from bookings_server.store.unit_of_work import SqlUnitOfWork, Transaction
 
 SITE = "site-a"
 Metadata = list[tuple[str, str]]
@@ -68,6 +68,10 @@ class Seeder:
             self._database = Database.from_url(self.database_url)
         return self._database
 
+    @property
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.database)
+
     def close(self) -> None:
         if self._database is not None:
             self._database.dispose()
@@ -81,10 +85,8 @@ class Seeder:
         starts_in: timedelta = timedelta(days=2),
     ) -> ClassSetup:
         start = next_hour(starts_in.total_seconds() / 86400)
-        with self.database.write() as db:
-            service = catalog_repository.create_service(
-                db,
-                self.site_id,
+        with self.uow.write(self.site_id) as tx:
+            service = tx.catalog.create_service(
                 Service(
                     id="",
                     site_id=self.site_id,
@@ -96,11 +98,10 @@ class Seeder:
                     require_manual_approval=manual_approval,
                     policy=BookingPolicy(cancellation_window=cancellation_window),
                 ),
+                datetime.now(UTC),
             )
-            (session,) = catalog_repository.create_sessions(
-                db,
-                self.site_id,
-                SessionSpec(service.id, start, start + timedelta(hours=1), capacity=capacity),
+            (session,) = _store_sessions(
+                tx, SessionSpec(service.id, start, start + timedelta(hours=1), capacity=capacity)
             )
         return ClassSetup(service, session)
 
@@ -109,19 +110,16 @@ class Seeder:
     ) -> ClassSetup:
         """A second session of the same class service."""
         start = next_hour(starts_in.total_seconds() / 86400)
-        with self.database.write() as db:
-            (session,) = catalog_repository.create_sessions(
-                db,
-                self.site_id,
+        with self.uow.write(self.site_id) as tx:
+            (session,) = _store_sessions(
+                tx,
                 SessionSpec(setup.service.id, start, start + timedelta(hours=1), capacity=capacity),
             )
         return ClassSetup(setup.service, session)
 
     def appointment(self, *, manual_approval: bool = False) -> AppointmentSetup:
-        with self.database.write() as db:
-            staff = catalog_repository.create_staff_member(
-                db,
-                self.site_id,
+        with self.uow.write(self.site_id) as tx:
+            staff = tx.catalog.create_staff_member(
                 StaffMember(
                     id="",
                     site_id=self.site_id,
@@ -130,10 +128,9 @@ class Seeder:
                     schedule_id="",
                     working_hours=tuple(WorkingInterval(day, time(0), None) for day in range(7)),
                 ),
+                datetime.now(UTC),
             )
-            service = catalog_repository.create_service(
-                db,
-                self.site_id,
+            service = tx.catalog.create_service(
                 Service(
                     id="",
                     site_id=self.site_id,
@@ -145,8 +142,14 @@ class Seeder:
                     require_manual_approval=manual_approval,
                     staff_member_ids=(staff.id,),
                 ),
+                datetime.now(UTC),
             )
         return AppointmentSetup(service, staff, next_hour())
+
+
+def _store_sessions(tx: Transaction, spec: SessionSpec) -> list[Session]:
+    """The one session `spec` describes, stored as is (no recurrence, no catalog rules)."""
+    return tx.catalog.create_sessions(spec, [(None, spec.start, spec.end)], "", datetime.now(UTC))
 
 
 def stamp(moment: datetime) -> timestamp_pb2.Timestamp:

@@ -117,7 +117,7 @@ def run_together(
         barrier.wait()
         try:
             results[index] = call()
-        except BaseException as error:  # collected for the caller's assertions
+        except BaseException as error:  # noqa: BLE001 - collected for the caller's assertions
             results[index] = error
 
     threads = [

@@ -15,21 +15,21 @@ from availability_builders import (
     utc,
 )
 
-from bookings_server.domain.availability.query import (
+from bookings_server.domain.availability.entries import (
     AvailabilityData,
     AvailabilityEntry,
     Occupancy,
-    PolicyViolations,
     WaitingListSpots,
     booking_window,
-    query_availability,
 )
+from bookings_server.domain.availability.query import query_availability
 from bookings_server.domain.availability.request import AvailabilityQuery
 from bookings_server.domain.availability.slots import BusyInterval
 from bookings_server.domain.booking import (
     SlotResource,
 )
 from bookings_server.domain.catalog import BookingPolicy, ServiceType, WaitingListPolicy
+from bookings_server.domain.policy import PolicyViolations
 
 NOW = utc(2026, 5, 1)
 MONDAY = utc(2026, 5, 4)

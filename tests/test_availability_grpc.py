@@ -22,6 +22,7 @@ from google.protobuf import timestamp_pb2
 from sqlalchemy import event
 
 from bookings_server.app.availability import AvailabilityReader
+from bookings_server.app.unit_of_work import SqlUnitOfWork
 from bookings_server.domain.availability.request import AvailabilityQuery
 from bookings_server.domain.catalog import (
     Service,
@@ -340,7 +341,7 @@ def statements_to_answer(database_url: str, query: AvailabilityQuery) -> int:
 
     event.listen(database.engine, "before_cursor_execute", count_statement)
     try:
-        AvailabilityReader(database).query(SITE, query)
+        AvailabilityReader(SqlUnitOfWork(database)).query(SITE, query)
     finally:
         database.dispose()
     return count

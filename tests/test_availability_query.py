@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from availability_builders import appointment_service, hours, staff_member, utc
 
-from bookings_server.domain.availability.query import AvailabilityData, query_availability
+from bookings_server.domain.availability.entries import AvailabilityData
+from bookings_server.domain.availability.query import query_availability
 from bookings_server.domain.availability.request import (
     AvailabilityQuery,
     encode_page_token,

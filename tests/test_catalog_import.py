@@ -19,8 +19,9 @@ from bookings_server.cli.main import main
 from bookings_server.config import Config
 from bookings_server.domain.catalog import ServiceType
 from bookings_server.domain.errors import FailedPrecondition, InvalidArgument
-from bookings_server.store import catalog_repository as repo
+from bookings_server.store.catalog_repository import CatalogRepository
 from bookings_server.store.database import Database
+from bookings_server.store.unit_of_work import SqlUnitOfWork
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "demo-catalog.yaml"
 
@@ -53,35 +54,40 @@ def test_the_packaged_demo_catalog_is_the_example() -> None:
 
 
 def test_the_demo_catalog_imports_a_salon_a_yoga_studio_and_a_course(db: Database) -> None:
-    summary = import_catalog(db, parse_catalog(EXAMPLE.read_text()))
+    summary = import_catalog(SqlUnitOfWork(db), parse_catalog(EXAMPLE.read_text()))
     assert (summary.site_id, summary.staff_members, summary.services) == ("demo-site", 3, 4)
     with db.read() as session:
-        services = {s.name: s for s in repo.list_services(session, "demo-site").items}
-        staff = repo.list_staff_members(session, "demo-site").items
+        services = {
+            s.name: s for s in CatalogRepository(session, "demo-site").list_services().items
+        }
+        staff = CatalogRepository(session, "demo-site").list_staff_members().items
         haircut = services["Haircut"]
         assert haircut.type is ServiceType.APPOINTMENT and len(haircut.staff_member_ids) == 2
         assert {m.timezone for m in staff} == {"Europe/Lisbon", "America/Sao_Paulo"}
         yoga = services["Vinyasa Flow"]
         assert (yoga.type, yoga.default_capacity) == (ServiceType.CLASS, 12)
         course = services["Beginner Pottery (6 weeks)"]
-        sessions = repo.list_schedule_sessions(session, "demo-site", course.id)
+        sessions = CatalogRepository(session, "demo-site").list_schedule_sessions(course.id)
     assert course.type is ServiceType.COURSE and len(sessions) == 6
     assert sessions[0].start == datetime(2027, 1, 12, 19, 0, tzinfo=UTC)  # London winter time
 
 
 def test_importing_again_updates_instead_of_duplicating(db: Database) -> None:
     text = EXAMPLE.read_text()
-    first = import_catalog(db, parse_catalog(text))
+    first = import_catalog(SqlUnitOfWork(db), parse_catalog(text))
     with db.read() as session:
-        before = repo.list_sessions(session, "demo-site", size=500).items
+        before = CatalogRepository(session, "demo-site").list_sessions(size=500).items
     again = import_catalog(
-        db, parse_catalog(text.replace("default_capacity: 12", "default_capacity: 14"))
+        SqlUnitOfWork(db),
+        parse_catalog(text.replace("default_capacity: 12", "default_capacity: 14")),
     )
     assert (again.created, again.updated) == (0, first.created)
     with db.read() as session:
-        after = repo.list_sessions(session, "demo-site", size=500).items
+        after = CatalogRepository(session, "demo-site").list_sessions(size=500).items
         yoga = next(
-            s for s in repo.list_services(session, "demo-site").items if s.name == "Vinyasa Flow"
+            s
+            for s in CatalogRepository(session, "demo-site").list_services().items
+            if s.name == "Vinyasa Flow"
         )
     assert [s.id for s in after] == [s.id for s in before]
     assert yoga.default_capacity == 14
@@ -89,9 +95,9 @@ def test_importing_again_updates_instead_of_duplicating(db: Database) -> None:
 
 def test_a_bad_file_changes_nothing(db: Database) -> None:
     with pytest.raises(InvalidArgument) as error:
-        import_catalog(db, parse_catalog(VALID_STAFF_BAD_SERVICE))
+        import_catalog(SqlUnitOfWork(db), parse_catalog(VALID_STAFF_BAD_SERVICE))
     assert [v.field for v in error.value.violations] == ["services[0].timezone"]
-    assert catalog_is_empty(db)
+    assert catalog_is_empty(SqlUnitOfWork(db))
 
 
 def test_every_problem_of_a_file_is_reported_with_its_file_path(db: Database) -> None:
@@ -99,7 +105,7 @@ def test_every_problem_of_a_file_is_reported_with_its_file_path(db: Database) ->
         "sessions:\n  - {key: s, service: yoga, start: 2027-01-01T10:00:00, duration: 1h}\n"
     )
     with pytest.raises(InvalidArgument) as error:
-        import_catalog(db, parse_catalog(text))
+        import_catalog(SqlUnitOfWork(db), parse_catalog(text))
     fields = [v.field for v in error.value.violations]
     # one YAML item with two days is two intervals, both reported at the item's path
     assert fields == ["staff[0].working_hours[0].end"] * 2 + ["services[0].timezone"]
@@ -175,7 +181,7 @@ def test_serve_preparation_migrates_and_seeds_only_an_empty_embedded_database(
     assert prepare_store(config) is None  # not empty any more
     database = Database.from_url(config.effective_database_url)
     with database.read() as session:
-        assert len(repo.list_services(session, "demo-site").items) == 4
+        assert len(CatalogRepository(session, "demo-site").list_services().items) == 4
     database.dispose()
 
 
@@ -195,18 +201,18 @@ def test_reimport_refuses_to_drop_sessions_that_have_bookings(
         "recurrence: FREQ=WEEKLY;COUNT=3}\n"
     )
     database = Database.from_url(database_url)
-    import_catalog(database, parse_catalog(text))
+    import_catalog(SqlUnitOfWork(database), parse_catalog(text))
     with database.read() as session:
-        last = repo.list_sessions(session, "site-a").items[-1]
+        last = CatalogRepository(session, "site-a").list_sessions().items[-1]
     server = start_server(database_url=database_url)
     with grpc.insecure_channel(server.address) as channel:
         booking = class_booking(last.id, last.service_id)
         booking.status = booking_pb2.BOOKING_STATUS_CONFIRMED
         Client(channel, auth_metadata(server)).create(booking)
     with pytest.raises(FailedPrecondition) as error:
-        import_catalog(database, parse_catalog(text.replace("COUNT=3", "COUNT=2")))
+        import_catalog(SqlUnitOfWork(database), parse_catalog(text.replace("COUNT=3", "COUNT=2")))
     assert error.value.reason == "SESSIONS_IN_USE"
-    import_catalog(database, parse_catalog(text.replace("COUNT=3", "COUNT=4")))
+    import_catalog(SqlUnitOfWork(database), parse_catalog(text.replace("COUNT=3", "COUNT=4")))
     with database.read() as session:
-        assert len(repo.list_sessions(session, "site-a").items) == 4
+        assert len(CatalogRepository(session, "site-a").list_sessions().items) == 4
     database.dispose()

@@ -1,14 +1,16 @@
-"""The catalog repository on SQLite and PostgreSQL: every call, every validation rule."""
+"""The catalog use cases (app/catalog.py) and repository on SQLite and PostgreSQL: every call,
+every validation rule."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
+from bookings_server.app.catalog import Catalog
 from bookings_server.domain.catalog import (
     BlockedTime,
     BookingPolicy,
@@ -25,10 +27,9 @@ from bookings_server.domain.catalog import (
     WorkingInterval,
 )
 from bookings_server.domain.errors import InvalidArgument, NotFound
-from bookings_server.store import catalog_repository as repo
 from bookings_server.store.database import Database
+from bookings_server.store.unit_of_work import SqlUnitOfWork
 
-T = TypeVar("T")
 SITE = "site-a"
 T0 = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # a Monday
 
@@ -40,14 +41,24 @@ def db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-def write(db: Database, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    with db.write() as session:
-        return action(session, *args, **kwargs)
+class _Calls:
+    """`repo.<name>` names a call: `write` runs that use case of app/catalog.py, `read` that
+    query of the site's `tx.catalog` repository."""
+
+    def __getattr__(self, name: str) -> str:
+        return name
 
 
-def read(db: Database, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    with db.read() as session:
-        return action(session, *args, **kwargs)
+repo = _Calls()
+
+
+def write(db: Database, action: str, site_id: str, *args: Any, **kwargs: Any) -> Any:
+    return getattr(Catalog(SqlUnitOfWork(db)), action)(site_id, *args, **kwargs)
+
+
+def read(db: Database, action: str, site_id: str, *args: Any, **kwargs: Any) -> Any:
+    with SqlUnitOfWork(db).read(site_id) as tx:
+        return getattr(tx.catalog, action)(*args, **kwargs)
 
 
 def appointment(**changes: Any) -> Service:

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from booking_helpers import (
-    SITE,
     BookingEnv,
     appointment_booking,
     booking_env,
@@ -16,12 +15,12 @@ from booking_helpers import (
     course_booking,
     create_service,
     hour_from_now,
+    store_sessions,
     timestamp,
 )
 from bookings.v1 import booking_pb2, options_pb2
 
 from bookings_server.domain.catalog import Location, LocationType, ServiceType, SessionSpec
-from bookings_server.store import catalog_repository
 
 
 @pytest.fixture
@@ -58,8 +57,8 @@ def test_a_class_slot_takes_staff_location_and_times_from_the_session_not_the_ca
     env: BookingEnv,
 ) -> None:
     start = hour_from_now(96)
-    with catalog_session(env.database_url) as session:
-        service = create_service(session, ServiceType.CLASS, timezone="Europe/Paris")
+    with catalog_session(env.database_url) as catalog:
+        service = create_service(catalog, ServiceType.CLASS, timezone="Europe/Paris")
         spec = SessionSpec(
             service.id,
             start,
@@ -67,7 +66,7 @@ def test_a_class_slot_takes_staff_location_and_times_from_the_session_not_the_ca
             staff_member_id=env.catalog.staff,
             location=Location("loc-1", "Studio", "1 Main St", LocationType.OWNER_CUSTOM),
         )
-        (stored,) = catalog_repository.create_sessions(session, SITE, spec)
+        (stored,) = store_sessions(catalog, spec)
     request = class_booking(stored.id, service.id)
     slot = request.booked_entity.slot
     slot.start_date.CopyFrom(timestamp(start + timedelta(days=1)))

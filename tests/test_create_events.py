@@ -18,7 +18,7 @@ from bookings_server.domain.booking import (
     PaymentStatus,
 )
 from bookings_server.domain.identity import IdentityType
-from bookings_server.store import booking_repository
+from bookings_server.store.booking_repository import BookingRepository
 from bookings_server.store.database import Database
 
 OWNER = Actor(IdentityType.OWNER, "owner-1")
@@ -49,8 +49,8 @@ def a_booking(booking_id: str) -> Booking:
 
 def append(database: Database, booking_id: str) -> int:
     with database.write() as session:
-        event = booking_repository.append_event(
-            session, EventType.BOOKING_CREATED, a_booking(booking_id), OWNER, datetime.now(UTC)
+        event = BookingRepository(session, SITE).append_event(
+            EventType.BOOKING_CREATED, a_booking(booking_id), OWNER, datetime.now(UTC)
         )
         return event.sequence
 
@@ -68,7 +68,7 @@ def test_a_created_booking_records_one_booking_created_event(
         database = Database.from_url(database_url)
         try:
             with database.read() as session:
-                events = booking_repository.events_of_booking(session, SITE, booking.id)
+                events = BookingRepository(session, SITE).events_of_booking(booking.id)
         finally:
             database.dispose()
 
@@ -88,8 +88,8 @@ def test_an_event_cannot_commit_before_an_earlier_numbered_one(database: Databas
 
     def first_transaction() -> None:
         with database.write() as session:
-            booking_repository.append_event(
-                session, EventType.BOOKING_CREATED, a_booking("first"), OWNER, datetime.now(UTC)
+            BookingRepository(session, SITE).append_event(
+                EventType.BOOKING_CREATED, a_booking("first"), OWNER, datetime.now(UTC)
             )
             first_appended.set()
             release_first.wait(10)
@@ -101,13 +101,13 @@ def test_an_event_cannot_commit_before_an_earlier_numbered_one(database: Databas
     later.start()
     later.join(0.5)
     with database.read() as session:
-        seen_meanwhile = booking_repository.events_after(session, SITE, 0, 10)
+        seen_meanwhile = BookingRepository(session, SITE).events_after(0, 10)
     release_first.set()
     first.join(10)
     later.join(10)
 
     with database.read() as session:
-        committed = booking_repository.events_after(session, SITE, 0, 10)
+        committed = BookingRepository(session, SITE).events_after(0, 10)
     assert seen_meanwhile == []
     assert second == [2]
     assert [(e.sequence, e.booking.id) for e in committed] == [(1, "first"), (2, "second")]

@@ -27,7 +27,6 @@ from lifecycle_support import (
 )
 
 from bookings_server.domain.outbox import OutboxKind
-from bookings_server.store import outbox_repository
 
 
 @pytest.fixture
@@ -220,7 +219,7 @@ def test_move_reschedules_the_sms_reminder(env: LifecycleEnv) -> None:
     request = class_booking_request(old)
     request.send_sms_reminder = True
     _move(env, env.create(request), _to_session(new))
-    with env.seeder.database.read() as db:
-        items = outbox_repository.list_items(db, site_id=SITE)
+    with env.seeder.uow.read(SITE) as tx:
+        items = tx.outbox.list_items()
     reminders = [item.due_at for item in items if item.kind is OutboxKind.SMS_REMINDER]
     assert reminders == [new.session.start - timedelta(hours=24)]

@@ -27,7 +27,6 @@ from lifecycle_support import (
 
 from bookings_server.domain.identity import Permission
 from bookings_server.domain.outbox import OutboxKind
-from bookings_server.store import outbox_repository
 from bookings_server.store.locks import lock_capacity_unit
 
 NOT_PAID = booking_pb2.PAYMENT_STATUS_NOT_PAID
@@ -293,8 +292,8 @@ def test_lock_wait_that_times_out_is_unavailable_and_changes_nothing(
 
 
 def _outbox(env: LifecycleEnv, booking: Any) -> list[Any]:
-    with env.seeder.database.read() as db:
-        return outbox_repository.list_items(db, site_id=SITE, booking_id=booking.id)
+    with env.seeder.uow.read(SITE) as tx:
+        return tx.outbox.list_items(booking_id=booking.id)
 
 
 def test_cancel_drops_the_pending_sms_reminder(env: LifecycleEnv, session: ClassSetup) -> None:

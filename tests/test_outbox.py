@@ -24,13 +24,13 @@ from booking_helpers import (
 )
 from bookings.v1 import booking_pb2
 
-from bookings_server.cli.worker import OutboxWorker, WorkerSettings, start_worker_thread
+from bookings_server.app.outbox_delivery import OutboxWorker, WorkerSettings, start_worker_thread
 from bookings_server.config import Config
 from bookings_server.domain.catalog import ServiceType
 from bookings_server.domain.outbox import OutboxItem, OutboxKind
-from bookings_server.store import outbox_repository
 from bookings_server.store.database import Database
 from bookings_server.store.outbox_repository import OutboxState
+from bookings_server.store.unit_of_work import SqlUnitOfWork
 
 TESTS = Path(__file__).resolve().parent
 NOTIFY = booking_pb2.ParticipantNotification(notify_participants=True, message="See you!")
@@ -50,8 +50,8 @@ def database(env: BookingEnv) -> Iterator[Database]:
 
 
 def items(database: Database, booking_id: str | None = None) -> list[OutboxState]:
-    with database.read() as session:
-        return outbox_repository.list_items(session, site_id=SITE, booking_id=booking_id)
+    with SqlUnitOfWork(database).read(SITE) as tx:
+        return tx.outbox.list_items(booking_id=booking_id)
 
 
 def kinds(states: list[OutboxState]) -> list[OutboxKind]:
@@ -141,7 +141,7 @@ def test_the_worker_delivers_due_items_and_marks_them_sent(
     booking = book_with_deliveries(env)
     sender = ListSender()
 
-    drain(OutboxWorker(database, sender))
+    drain(OutboxWorker(SqlUnitOfWork(database), sender))
 
     assert kinds([s for s in items(database, booking.id) if s.sent_at is not None]) == [
         OutboxKind.PARTICIPANT_NOTIFICATION,
@@ -156,7 +156,7 @@ def test_the_sms_reminder_is_sent_when_due(env: BookingEnv, database: Database) 
     clock, sender = Clock(), ListSender()
     clock.now = booking.start_date.ToDatetime(UTC) - timedelta(hours=23)
 
-    drain(OutboxWorker(database, sender, clock=clock))
+    drain(OutboxWorker(SqlUnitOfWork(database), sender, clock=clock))
 
     assert OutboxKind.SMS_REMINDER in [item.kind for item in sender.sent]
 
@@ -166,7 +166,7 @@ def test_a_failed_delivery_is_retried_with_backoff(env: BookingEnv, database: Da
     clock = Clock()
     sender = ListSender(failing={OutboxKind.PARTICIPANT_NOTIFICATION})
     settings = WorkerSettings(retry_base=timedelta(seconds=10))
-    worker = OutboxWorker(database, sender, settings, clock)
+    worker = OutboxWorker(SqlUnitOfWork(database), sender, settings, clock)
 
     drain(worker)
     failed = items(database, booking.id)[0]
@@ -191,7 +191,7 @@ def test_a_booking_waits_for_its_failing_earlier_item(env: BookingEnv, database:
     first, second = book_with_deliveries(env), book_with_deliveries(env)
     sender = ListSender(failing={OutboxKind.PARTICIPANT_NOTIFICATION})
 
-    drain(OutboxWorker(database, sender))
+    drain(OutboxWorker(SqlUnitOfWork(database), sender))
 
     assert sender.sent == []
     assert all(s.sent_at is None for s in items(database, first.id) + items(database, second.id))

@@ -22,6 +22,7 @@ from bookings_server.api.servicers import SERVICE_NAMES, add_servicers
 from bookings_server.config import Config
 from bookings_server.serving import DrainControls
 from bookings_server.store.database import Database
+from bookings_server.store.unit_of_work import SqlUnitOfWork
 
 
 class PortInUseError(RuntimeError):
@@ -70,7 +71,7 @@ def build_server(
     controls = controls or DrainControls()
     add_servicers(
         server,
-        database or Database.from_url(config.effective_database_url),
+        SqlUnitOfWork(database or Database.from_url(config.effective_database_url)),
         controls.draining,
     )
     health_pb2_grpc.add_HealthServicer_to_server(controls.health, server)

@@ -18,7 +18,7 @@ from bookings.v1 import (
 from bookings_server.api.availability.servicer import AvailabilityServicer
 from bookings_server.api.bookings.servicer import BookingsServicer
 from bookings_server.api.catalog.servicer import CatalogServicer
-from bookings_server.store.database import Database
+from bookings_server.app.unit_of_work import UnitOfWork
 
 #: Full names of the services this server implements, for health and reflection.
 SERVICE_NAMES: tuple[str, ...] = (
@@ -28,13 +28,13 @@ SERVICE_NAMES: tuple[str, ...] = (
 )
 
 
-def add_servicers(server: grpc.Server, database: Database, draining: threading.Event) -> None:
-    """Register every servicer; each one gets the shared Database. Setting `draining` ends
+def add_servicers(server: grpc.Server, uow: UnitOfWork, draining: threading.Event) -> None:
+    """Register every servicer; each one gets the shared unit of work. Setting `draining` ends
     the open event streams."""
     bookings_service_pb2_grpc.add_BookingsServiceServicer_to_server(
-        BookingsServicer(database, draining), server
+        BookingsServicer(uow, draining), server
     )
     availability_service_pb2_grpc.add_AvailabilityServiceServicer_to_server(
-        AvailabilityServicer(database), server
+        AvailabilityServicer(uow), server
     )
-    catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(database), server)
+    catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(uow), server)

@@ -54,7 +54,8 @@ def clip(text: str, limit: int) -> str:
 
 
 def to_grpc_status(error: DomainError) -> grpc.Status:
-    return rpc_status.to_status(to_status_proto(error))
+    status: grpc.Status = rpc_status.to_status(to_status_proto(error))
+    return status
 
 
 def abort_with(context: grpc.ServicerContext, error: DomainError) -> None:

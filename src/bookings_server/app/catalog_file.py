@@ -437,42 +437,12 @@ def _service_entry(found: Violations, path: str, item: dict[str, Any], site: str
             online.get("require_manual_approval"),
             False,
         ),
-        payment_options=frozenset(
-            _enum(
-                found,
-                f"{path}.payment_options[{i}]",
-                option,
-                PaymentOption,
-                PaymentOption.UNDEFINED,
-            )
-            for i, option in enumerate(
-                _list(found, f"{path}.payment_options", item.get("payment_options"))
-            )
-        ),
+        payment_options=_payment_options(found, path, item.get("payment_options")),
         choices=tuple(
             _option(found, f"{path}.choices[{i}]", option)
             for i, option in enumerate(_list(found, f"{path}.choices", item.get("choices")))
         ),
-        policy=BookingPolicy(
-            min_notice=_duration(
-                found, f"{path}.booking_policy.min_notice", policy.get("min_notice")
-            )
-            or timedelta(0),
-            max_advance=_duration(
-                found, f"{path}.booking_policy.max_advance", policy.get("max_advance")
-            ),
-            max_participants_per_booking=_integer(
-                found,
-                f"{path}.booking_policy.max_participants_per_booking",
-                policy.get("max_participants_per_booking"),
-            ),
-            cancellation_window=_duration(
-                found,
-                f"{path}.booking_policy.cancellation_window",
-                policy.get("cancellation_window"),
-            )
-            or timedelta(0),
-        ),
+        policy=_booking_policy(found, f"{path}.booking_policy", policy),
         waiting_list=WaitingListPolicy(
             _flag(found, f"{path}.waiting_list.enabled", waiting.get("enabled"), False),
             _integer(found, f"{path}.waiting_list.capacity", waiting.get("capacity")),
@@ -485,6 +455,29 @@ def _service_entry(found: Violations, path: str, item: dict[str, Any], site: str
     )
     return ServiceEntry(
         _text(found, f"{path}.key", item.get("key"), required=True), path, service, staff_keys
+    )
+
+
+def _payment_options(found: Violations, path: str, value: Any) -> frozenset[PaymentOption]:
+    return frozenset(
+        _enum(found, f"{path}.payment_options[{i}]", option, PaymentOption, PaymentOption.UNDEFINED)
+        for i, option in enumerate(_list(found, f"{path}.payment_options", value))
+    )
+
+
+def _booking_policy(found: Violations, path: str, policy: dict[str, Any]) -> BookingPolicy:
+    return BookingPolicy(
+        min_notice=_duration(found, f"{path}.min_notice", policy.get("min_notice")) or timedelta(0),
+        max_advance=_duration(found, f"{path}.max_advance", policy.get("max_advance")),
+        max_participants_per_booking=_integer(
+            found,
+            f"{path}.max_participants_per_booking",
+            policy.get("max_participants_per_booking"),
+        ),
+        cancellation_window=_duration(
+            found, f"{path}.cancellation_window", policy.get("cancellation_window")
+        )
+        or timedelta(0),
     )
 
 
@@ -518,7 +511,7 @@ def _option(found: Violations, path: str, value: Any) -> ServiceOption:
 
 
 def _session_entry(
-    found: Violations, path: str, item: dict[str, Any], site: str
+    found: Violations, path: str, item: dict[str, Any], _site: str
 ) -> SessionEntry | None:
     _check_keys(
         found,

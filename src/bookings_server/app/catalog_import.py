@@ -16,20 +16,24 @@ from functools import partial
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session as DbSession
-
+from bookings_server.app.catalog import (
+    create_service_in,
+    create_staff_member_in,
+    update_service_in,
+    update_staff_member_in,
+    upsert_keyed_sessions_in,
+)
 from bookings_server.app.catalog_file import (
     CatalogDocument,
     ServiceEntry,
     SessionEntry,
     StaffEntry,
 )
+from bookings_server.app.clock import Clock, utc_now
+from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain.catalog import SessionSpec
 from bookings_server.domain.catalog_validation import Violations, invalid
 from bookings_server.domain.errors import FieldViolation, InvalidArgument
-from bookings_server.store import catalog_repository as repo
-from bookings_server.store.database import Database
-from bookings_server.store.models.catalog import ServiceRow, SessionRow, StaffMemberRow
 
 T = TypeVar("T")
 
@@ -56,17 +60,17 @@ class ImportSummary:
     updated: int
 
 
-def import_catalog(database: Database, document: CatalogDocument) -> ImportSummary:
-    with database.write() as session:
-        return _Importer(session, document).run()
+def import_catalog(
+    uow: UnitOfWork, document: CatalogDocument, clock: Clock = utc_now
+) -> ImportSummary:
+    with uow.write(document.site_id) as tx:
+        return _Importer(tx, document, clock()).run()
 
 
-def catalog_is_empty(database: Database) -> bool:
+def catalog_is_empty(uow: UnitOfWork) -> bool:
     """True when no site has any service or staff member (a fresh embedded database)."""
-    with database.read() as session:
-        return not any(
-            session.query(model.id).limit(1).first() for model in (ServiceRow, StaffMemberRow)
-        )
+    with uow.read("") as tx:
+        return tx.catalog.is_empty()
 
 
 class _DependsOnFailed(Exception):
@@ -74,8 +78,10 @@ class _DependsOnFailed(Exception):
 
 
 class _Importer:
-    def __init__(self, session: DbSession, document: CatalogDocument) -> None:
-        self.db = session
+    def __init__(self, tx: Transaction, document: CatalogDocument, now: datetime) -> None:
+        self.tx = tx
+        self.catalog = tx.catalog
+        self.now = now
         self.document = document
         self.site = document.site_id
         self.staff_ids: dict[str, str] = {}
@@ -124,16 +130,15 @@ class _Importer:
             self.updated += 1
 
     def _staff(self, entry: StaffEntry) -> None:
-        existing = repo.find_by_import_key(self.db, StaffMemberRow, self.site, entry.key)
+        existing = self.catalog.staff_id_by_import_key(entry.key)
         if existing is None:
-            created = repo.create_staff_member(
-                self.db, self.site, entry.staff, path=entry.path, import_key=entry.key
+            created = create_staff_member_in(
+                self.tx, entry.staff, self.now, path=entry.path, import_key=entry.key
             )
             self.staff_ids[entry.key] = created.id
         else:
-            repo.update_staff_member(
-                self.db, self.site, replace(entry.staff, id=existing), path=entry.path
-            )
+            staff = replace(entry.staff, id=existing)
+            update_staff_member_in(self.tx, staff, self.now, path=entry.path)
             self.staff_ids[entry.key] = existing
         self._count(existing)
 
@@ -145,14 +150,15 @@ class _Importer:
         )
         found.raise_if_any()
         service = replace(entry.service, staff_member_ids=staff_ids)
-        existing = repo.find_by_import_key(self.db, ServiceRow, self.site, entry.key)
+        existing = self.catalog.service_id_by_import_key(entry.key)
         if existing is None:
-            created = repo.create_service(
-                self.db, self.site, service, path=entry.path, import_key=entry.key
+            created = create_service_in(
+                self.tx, service, self.now, path=entry.path, import_key=entry.key
             )
             self.service_ids[entry.key] = created.id
         else:
-            repo.update_service(self.db, self.site, replace(service, id=existing), path=entry.path)
+            changed = replace(service, id=existing)
+            update_service_in(self.tx, changed, self.now, path=entry.path)
             self.service_ids[entry.key] = existing
         self._count(existing)
 
@@ -163,7 +169,7 @@ class _Importer:
         if entry.staff_key:
             staff_id = self._staff_id(found, f"{entry.path}.staff", entry.staff_key)
         found.raise_if_any()
-        zone = ZoneInfo(repo.get_service(self.db, self.site, service_id).timezone)
+        zone = ZoneInfo(self.catalog.get_service(service_id).timezone)
         start = _localized(entry.start, zone)
         if isinstance(entry.length, datetime):
             end = _localized(entry.length, zone)
@@ -171,13 +177,13 @@ class _Importer:
             end = start + entry.length
         spec = SessionSpec(service_id, start, end, entry.capacity, staff_id, entry.location)
         first_key = f"{entry.key}#1" if entry.recurrence else entry.key
-        existing = repo.find_by_import_key(self.db, SessionRow, self.site, first_key)
-        sessions = repo.upsert_keyed_sessions(
-            self.db,
-            self.site,
+        existing = self.catalog.session_id_by_import_key(first_key)
+        sessions = upsert_keyed_sessions_in(
+            self.tx,
             entry.key,
             spec,
             entry.recurrence,
+            self.now,
             path=entry.path,
             recurrence_path=f"{entry.path}.recurrence",
         )
@@ -187,9 +193,7 @@ class _Importer:
     def _staff_id(self, found: Violations, path: str, key: str) -> str:
         if key in self.failed_staff:
             raise _DependsOnFailed
-        staff_id = self.staff_ids.get(key) or repo.find_by_import_key(
-            self.db, StaffMemberRow, self.site, key
-        )
+        staff_id = self.staff_ids.get(key) or self.catalog.staff_id_by_import_key(key)
         if staff_id is None:
             found.add(path, f"no staff member with key {key!r}")
         return staff_id or ""
@@ -197,9 +201,7 @@ class _Importer:
     def _service_id(self, found: Violations, path: str, key: str) -> str:
         if key in self.failed_services:
             raise _DependsOnFailed
-        service_id = self.service_ids.get(key) or repo.find_by_import_key(
-            self.db, ServiceRow, self.site, key
-        )
+        service_id = self.service_ids.get(key) or self.catalog.service_id_by_import_key(key)
         if service_id is None:
             found.add(path, f"no service with key {key!r}")
         return service_id or ""

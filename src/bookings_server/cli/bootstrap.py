@@ -14,6 +14,7 @@ from bookings_server.app.catalog_import import ImportSummary, catalog_is_empty, 
 from bookings_server.config import Config
 from bookings_server.store.database import Database
 from bookings_server.store.migrations import current_revisions, head_revisions, migrate
+from bookings_server.store.unit_of_work import SqlUnitOfWork
 
 DEMO_CATALOG = "demo-catalog.yaml"
 
@@ -37,9 +38,10 @@ def prepare_store(config: Config, *, load_demo: bool = True) -> ImportSummary | 
         return None
     database = Database.from_url(url)
     try:
-        if not catalog_is_empty(database):
+        uow = SqlUnitOfWork(database)
+        if not catalog_is_empty(uow):
             return None
-        return import_catalog(database, parse_catalog(demo_catalog_text()))
+        return import_catalog(uow, parse_catalog(demo_catalog_text()))
     finally:
         database.dispose()
 

@@ -8,12 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bookings_server.app.catalog_file import line_index, line_of, parse_catalog
-from bookings_server.app.catalog_import import import_catalog
 from bookings_server.config import Config
 from bookings_server.domain.errors import DomainError
-from bookings_server.store.database import Database
-from bookings_server.store.migrations import current_revisions, migrate
 
 AddFlags = Callable[[argparse.ArgumentParser], None]
 
@@ -47,7 +43,12 @@ def _config(args: argparse.Namespace) -> Config:
     return Config(database_url=args.database_url, data_dir=args.data_dir)
 
 
+# The commands import the store and the use cases when they run, not when the parser is built.
+
+
 def _migrate(args: argparse.Namespace) -> int:
+    from bookings_server.store.migrations import current_revisions, migrate
+
     url = _config(args).effective_database_url
     migrate(url)
     print(f"bookings: database at revision {', '.join(current_revisions(url))}")
@@ -55,6 +56,12 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from bookings_server.app.catalog_file import line_index, parse_catalog
+    from bookings_server.app.catalog_import import import_catalog
+    from bookings_server.store.database import Database
+    from bookings_server.store.migrations import migrate
+    from bookings_server.store.unit_of_work import SqlUnitOfWork
+
     config = _config(args)
     try:
         text = args.file.read_text(encoding="utf-8")
@@ -66,7 +73,7 @@ def _import(args: argparse.Namespace) -> int:
     database = Database.from_url(config.effective_database_url)
     try:
         document = parse_catalog(text, args.site)
-        summary = import_catalog(database, document)
+        summary = import_catalog(SqlUnitOfWork(database), document)
     except DomainError as error:
         _report(args.file, line_index(text), error)
         return 1
@@ -82,6 +89,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _report(file: Path, lines: dict[str, int], error: DomainError) -> None:
+    from bookings_server.app.catalog_file import line_of
+
     print(f"bookings: {file}: nothing imported", file=sys.stderr)
     if not error.violations:
         print(f"  {error.message}", file=sys.stderr)

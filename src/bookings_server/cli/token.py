@@ -9,8 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bookings_server.api.auth.keys import load_signing_keys
-from bookings_server.api.auth.tokens import mint_token
 from bookings_server.config import Config, env
 from bookings_server.domain.identity import ALL_SCOPES, IdentityType
 
@@ -100,6 +98,9 @@ def add_token_command(
 
 
 def _mint(args: argparse.Namespace) -> int:
+    from bookings_server.api.auth.keys import load_signing_keys
+    from bookings_server.api.auth.tokens import mint_token
+
     config = Config(data_dir=args.data_dir, **auth_settings(args))
     identity = IdentityType(args.identity.upper())
     token = mint_token(
@@ -119,6 +120,9 @@ def print_local_owner_hint(config: Config, port: int) -> None:
     """On the embedded default (no configured secret), print an owner token and a grpcurl line."""
     if not config.is_embedded or config.jwt_secret is not None:
         return
+    from bookings_server.api.auth.keys import load_signing_keys
+    from bookings_server.api.auth.tokens import mint_token
+
     token = mint_token(
         load_signing_keys(config),
         site_id=LOCAL_SITE,

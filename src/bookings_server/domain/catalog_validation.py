@@ -1,9 +1,10 @@
 """Catalog validation rules (SPEC sections 6 and 8), pure.
 
 Each check collects every problem it finds, and raises one InvalidArgument whose
-FieldViolations name the offending fields by path. Callers choose the path prefix: the API
-uses the proto field names ("service.timezone"), the YAML import the file's path
-("services[2].timezone").
+FieldViolations name the offending fields by path. The `validate_*` functions name them
+relative to the entity ("timezone", "working_hours[0].end_time"); callers prefix them with the
+entity's place (`with_field_prefix`): the API request's field ("service.timezone"), the YAML
+import's path ("services[2].timezone").
 """
 
 from __future__ import annotations
@@ -112,26 +113,27 @@ def format_wall_time(value: time | None) -> str:
     return "24:00" if value is None else value.strftime("%H:%M")
 
 
-def validate_service(service: Service, path: str = "service") -> None:
+def validate_service(service: Service) -> None:
+    """Every problem of its fields, named relative to it ("name", "timezone")."""
     found = Violations()
-    check_name(found, f"{path}.name", service.name)
-    check_timezone(found, f"{path}.timezone", service.timezone)
+    check_name(found, "name", service.name)
+    check_timezone(found, "timezone", service.timezone)
     if service.type is ServiceType.APPOINTMENT:
         if service.default_capacity != 1:
-            found.add(f"{path}.default_capacity", "appointments have capacity 1")
+            found.add("default_capacity", "appointments have capacity 1")
         if service.duration is None:
-            found.add(f"{path}.duration", "required for appointments")
+            found.add("duration", "required for appointments")
     else:
-        check_capacity(found, f"{path}.default_capacity", service.default_capacity)
+        check_capacity(found, "default_capacity", service.default_capacity)
     if service.duration is not None and not timedelta(0) < service.duration <= MAX_SLOT_LENGTH:
-        found.add(f"{path}.duration", "must be positive and at most one day")
+        found.add("duration", "must be positive and at most one day")
     if not timedelta(0) <= service.buffer_after <= MAX_SLOT_LENGTH:
-        found.add(f"{path}.buffer_after", "must be between zero and one day")
-    _check_policy(found, f"{path}.booking_policy", service.policy)
+        found.add("buffer_after", "must be between zero and one day")
+    _check_policy(found, "booking_policy", service.policy)
     if not 0 <= service.waiting_list.capacity <= MAX_CAPACITY:
-        found.add(f"{path}.waiting_list.capacity", f"must be between 0 and {MAX_CAPACITY}")
-    _check_choices(found, f"{path}.choices", service.choices)
-    _check_ids(found, f"{path}.staff_member_ids", service.staff_member_ids, MAX_STAFF_PER_SERVICE)
+        found.add("waiting_list.capacity", f"must be between 0 and {MAX_CAPACITY}")
+    _check_choices(found, "choices", service.choices)
+    _check_ids(found, "staff_member_ids", service.staff_member_ids, MAX_STAFF_PER_SERVICE)
     found.raise_if_any()
 
 
@@ -197,18 +199,19 @@ def _check_ids(found: Violations, path: str, ids: tuple[str, ...], limit: int) -
         seen.add(value)
 
 
-def validate_staff_member(staff: StaffMember, path: str = "staff_member") -> None:
+def validate_staff_member(staff: StaffMember) -> None:
+    """Every problem of its fields, named relative to it ("name", "timezone")."""
     found = Violations()
-    check_name(found, f"{path}.name", staff.name)
+    check_name(found, "name", staff.name)
     email = staff.email
     if len(email) > MAX_EMAIL_LENGTH or (email and "@" not in email) or "\x00" in email:
-        found.add(f"{path}.email", "not an email address")
-    check_timezone(found, f"{path}.timezone", staff.timezone)
-    found.extend(working_hours_violations(f"{path}.working_hours", staff.working_hours))
+        found.add("email", "not an email address")
+    check_timezone(found, "timezone", staff.timezone)
+    found.extend(working_hours_violations("working_hours", staff.working_hours))
     if len(staff.blocked_times) > MAX_BLOCKED_TIMES:
-        found.add(f"{path}.blocked_times", f"at most {MAX_BLOCKED_TIMES} entries")
+        found.add("blocked_times", f"at most {MAX_BLOCKED_TIMES} entries")
     for index, blocked in enumerate(staff.blocked_times):
-        item = f"{path}.blocked_times[{index}]"
+        item = f"blocked_times[{index}]"
         check_instant(found, f"{item}.start_date", blocked.start)
         check_instant(found, f"{item}.end_date", blocked.end)
         if blocked.end <= blocked.start:
@@ -246,16 +249,17 @@ def _minutes(value: time | None) -> int:
     return 24 * 60 if value is None else value.hour * 60 + value.minute
 
 
-def validate_session(spec: SessionSpec, path: str = "session") -> None:
+def validate_session(spec: SessionSpec) -> None:
+    """Every problem of its fields, named relative to it ("name", "timezone")."""
     found = Violations()
     if not spec.service_id:
-        found.add(f"{path}.service_id", "required")
-    check_instant(found, f"{path}.start_date", spec.start)
-    check_instant(found, f"{path}.end_date", spec.end)
+        found.add("service_id", "required")
+    check_instant(found, "start_date", spec.start)
+    check_instant(found, "end_date", spec.end)
     if spec.end <= spec.start:
-        found.add(f"{path}.end_date", "must be after the start")
+        found.add("end_date", "must be after the start")
     elif spec.end - spec.start > MAX_SESSION_LENGTH:
-        found.add(f"{path}.end_date", "a session lasts at most 7 days")
+        found.add("end_date", "a session lasts at most 7 days")
     if spec.capacity is not None:
-        check_capacity(found, f"{path}.capacity", spec.capacity)
+        check_capacity(found, "capacity", spec.capacity)
     found.raise_if_any()

@@ -1,7 +1,7 @@
 """Catalog reads of QueryAvailability: one Core select per kind of data, however many
 services and staff members a query names.
 
-Same answers as `catalog_repository.get_service` and `list_staff`, without ORM entities and
+Same answers as `CatalogRepository.get_service` and `list_staff`, without ORM entities and
 without a statement per service: availability reads every staff member of a service with
 their hours on each call, and building ORM objects for them cost more than the queries
 themselves. Statements are built once (expanding IN parameters) so SQLAlchemy's compiled
@@ -92,69 +92,70 @@ def _time(minute: int) -> time | None:
     return None if minute >= _MINUTES_PER_DAY else time(minute // 60, minute % 60)
 
 
-def get_services(db: DbSession, site_id: str, ids: Iterable[str]) -> dict[str, Service]:
-    """The site's services with these ids, by id, in the given order. NotFound (as
-    `catalog_repository.get_service` raises it) for the first id that is not one of them."""
-    wanted = list(dict.fromkeys(ids))
-    if not wanted:
-        return {}
-    connection = db.connection()
-    key = {"site_id": site_id, "ids": wanted}
-    rows = {row.id: row for row in connection.execute(_SELECT_SERVICES, key).all()}
-    for service_id in wanted:
-        if service_id not in rows:
-            raise NotFound(f"service {service_id!r} not found", service_id=service_id)
-    staff: dict[str, list[str]] = {i: [] for i in wanted}
-    for service_id, staff_member_id in connection.execute(_SELECT_STAFF_LINKS, key).all():
-        staff[service_id].append(staff_member_id)
-    return {i: service_from_row(rows[i], tuple(staff[i])) for i in wanted}
-
-
-def list_staff(db: DbSession, site_id: str, ids: Iterable[str]) -> list[StaffMember]:
-    """The site's staff members among `ids` (unknown ids are left out), in the given order,
-    with their working hours and blocked time."""
-    wanted = list(dict.fromkeys(ids))
-    if not wanted:
-        return []
-    connection = db.connection()
-    key = {"site_id": site_id, "ids": wanted}
-    rows: dict[str, Row[Any]] = {}
-    hours: dict[str, list[WorkingInterval]] = {}
-    for row in connection.execute(_SELECT_STAFF_HOURS, key).all():
-        if row.id not in rows:
-            rows[row.id] = row
-            hours[row.id] = []
-        if row.weekday is not None:
-            hours[row.id].append(
-                WorkingInterval(
-                    row.weekday, _time(row.start_minute) or time(0), _time(row.end_minute)
-                )
-            )
-    found = [i for i in wanted if i in rows]
-    if not found:
-        return []
-    key["ids"] = found
-    blocked: dict[str, list[BlockedTime]] = {i: [] for i in found}
-    for staff_id, start, end, reason in connection.execute(_SELECT_BLOCKED, key).all():
-        blocked[staff_id].append(BlockedTime(start, end, reason))
-    return [
-        StaffMember(
-            id=rows[i].id,
-            site_id=rows[i].site_id,
-            name=rows[i].name,
-            timezone=rows[i].timezone,
-            schedule_id=rows[i].schedule_id,
-            email=rows[i].email,
-            working_hours=tuple(hours[i]),
-            blocked_times=tuple(blocked[i]),
-        )
-        for i in found
-    ]
-
-
 class AvailabilityReads:
     """The catalog reads of QueryAvailability for one site, in one transaction."""
 
     def __init__(self, session: DbSession, site_id: str) -> None:
         self._session = session
         self._site_id = site_id
+
+    def get_services(self, ids: Iterable[str]) -> dict[str, Service]:
+        """The site's services with these ids, by id, in the given order. NotFound (as
+        `CatalogRepository.get_service` raises it) for the first id that is not one of them."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        connection = self._session.connection()
+        key = {"site_id": self._site_id, "ids": wanted}
+        rows = {row.id: row for row in connection.execute(_SELECT_SERVICES, key).all()}
+        for service_id in wanted:
+            if service_id not in rows:
+                raise NotFound(f"service {service_id!r} not found", service_id=service_id)
+        staff: dict[str, list[str]] = {i: [] for i in wanted}
+        for service_id, staff_member_id in connection.execute(_SELECT_STAFF_LINKS, key).all():
+            staff[service_id].append(staff_member_id)
+        return {i: service_from_row(rows[i], tuple(staff[i])) for i in wanted}
+
+    def list_staff(self, ids: Iterable[str]) -> list[StaffMember]:
+        """The site's staff members among `ids` (unknown ids are left out), in the given
+        order, with their working hours and blocked time."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return []
+        connection = self._session.connection()
+        key = {"site_id": self._site_id, "ids": wanted}
+        rows: dict[str, Row[Any]] = {}
+        hours: dict[str, list[WorkingInterval]] = {}
+        for row in connection.execute(_SELECT_STAFF_HOURS, key).all():
+            if row.id not in rows:
+                rows[row.id] = row
+                hours[row.id] = []
+            if row.weekday is not None:
+                hours[row.id].append(_working_interval(row))
+        found = [i for i in wanted if i in rows]
+        if not found:
+            return []
+        key["ids"] = found
+        blocked: dict[str, list[BlockedTime]] = {i: [] for i in found}
+        for staff_id, start, end, reason in connection.execute(_SELECT_BLOCKED, key).all():
+            blocked[staff_id].append(BlockedTime(start, end, reason))
+        return [_staff_member(rows[i], hours[i], blocked[i]) for i in found]
+
+
+def _working_interval(row: Row[Any]) -> WorkingInterval:
+    return WorkingInterval(row.weekday, _time(row.start_minute) or time(0), _time(row.end_minute))
+
+
+def _staff_member(
+    row: Row[Any], hours: list[WorkingInterval], blocked: list[BlockedTime]
+) -> StaffMember:
+    return StaffMember(
+        id=row.id,
+        site_id=row.site_id,
+        name=row.name,
+        timezone=row.timezone,
+        schedule_id=row.schedule_id,
+        email=row.email,
+        working_hours=tuple(hours),
+        blocked_times=tuple(blocked),
+    )

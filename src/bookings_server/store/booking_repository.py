@@ -1,8 +1,9 @@
 """Bookings and their events, per site: rows <-> domain/booking.py Booking.
 
-Every function takes the site and touches only that site's rows. Callers run them inside
-`Database.write()` / `Database.read()`; writers lock the capacity unit (store/locks.py)
-before `taken_spots` and keep the lock until they commit.
+`BookingRepository` is bound to one transaction's session and site and touches only that
+site's rows (store/unit_of_work.py creates it as `tx.bookings`). Writers lock the capacity
+unit (`tx.lock`) before `taken_spots` (store/booking_counts.py) and keep the lock until they
+commit.
 
 Event sequences: `append_event` takes the next number from the site's row in
 `booking_event_counters` with an UPDATE, which holds that row's lock until the transaction
@@ -19,53 +20,34 @@ and executed on the transaction's connection without the ORM unit of work.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    CursorResult,
-    Executable,
-    Row,
-    Select,
-    Table,
-    and_,
-    bindparam,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Row, Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
-from bookings_server.domain.availability.slots import BusyInterval
 from bookings_server.domain.booking import Actor, Booking, BookingStatus, EventType, PaymentStatus
 from bookings_server.domain.booking_events import BookingEvent
 from bookings_server.domain.booking_query import BookingQuery, PagePosition
-from bookings_server.domain.capacity import MAX_STAFF_HOLD, CapacityUnit, UnitKind
 from bookings_server.domain.errors import Aborted, NotFound
 from bookings_server.domain.identity import IdentityType
 from bookings_server.domain.outbox import OutboxKind, OutboxMessage
-from bookings_server.store import outbox_repository
 from bookings_server.store.booking_codec import booking_from_dict, booking_to_dict
+from bookings_server.store.booking_counts import BookingCounts, bookings_table, execute
 from bookings_server.store.models.bookings import (
     BookingEventCounterRow,
     BookingEventRow,
     BookingRow,
 )
+from bookings_server.store.outbox_repository import OutboxRepository
 
 BOOKING_NOT_FOUND = "BOOKING_NOT_FOUND"
-_HOLDING = (BookingStatus.CONFIRMED.value, BookingStatus.PENDING.value)
-_WAITING = (BookingStatus.WAITING_LIST.value,)
 
-_bookings: Table = BookingRow.__table__  # type: ignore[assignment]
+_bookings = bookings_table
 _events: Table = BookingEventRow.__table__  # type: ignore[assignment]
 _counters: Table = BookingEventCounterRow.__table__  # type: ignore[assignment]
 
@@ -99,13 +81,6 @@ _BUMP_SEQUENCE = (
 )
 
 
-def _execute(
-    session: Session, statement: Executable, parameters: Mapping[str, Any]
-) -> CursorResult[Any]:
-    """Run a Core statement on the transaction's connection (no ORM execution layer)."""
-    return session.connection().execute(statement, parameters)
-
-
 class DuplicateRequestId(Exception):
     """Another transaction stored a booking with this request_id first (SPEC 3.10)."""
 
@@ -114,406 +89,236 @@ class DuplicateRequestId(Exception):
         self.request_id = request_id
 
 
-def insert_booking(
-    session: Session,
-    booking: Booking,
-    *,
-    buffer_after: timedelta = timedelta(0),
-    request_id: str = "",
-    request_hash: str = "",
-) -> None:
-    """Store a new booking (flushed now).
+class BookingRepository(BookingCounts):
+    """Bookings and their events of one site, in one transaction."""
 
-    `buffer_after` is the service's buffer: an appointment keeps its staff member busy until
-    its end plus the buffer. A request_id already stored for the site raises
-    DuplicateRequestId; the transaction is then unusable and must be rolled back.
-    """
-    row = booking_columns(booking, buffer_after)
-    row.update(
-        site_id=booking.site_id,
-        id=booking.id,
-        request_id=request_id or None,
-        request_hash=request_hash or None,
-        created_by_type=booking.created_by.identity_type.value,
-        created_by_id=booking.created_by.identity_id,
-        created_date=booking.created_date,
-    )
-    try:
-        _execute(session, _INSERT_BOOKING, row)
-    except IntegrityError as error:
-        if request_id and "request_id" in str(error.orig):
-            raise DuplicateRequestId(request_id) from error
-        raise
+    def __init__(self, session: Session, site_id: str) -> None:
+        super().__init__(session, site_id)
 
+    # --- bookings ---
 
-def update_booking(
-    session: Session,
-    booking: Booking,
-    *,
-    expected_revision: int,
-    buffer_after: timedelta | None = None,
-) -> Booking:
-    """Write `booking` over the stored one if its revision is still `expected_revision`.
+    def insert_booking(
+        self,
+        booking: Booking,
+        *,
+        buffer_after: timedelta = timedelta(0),
+        request_id: str = "",
+        request_hash: str = "",
+    ) -> None:
+        """Store a new booking (flushed now).
 
-    Returns the booking as stored, with revision `expected_revision + 1`. A missing booking
-    is NotFound; a changed revision is Aborted (REVISION_MISMATCH). `buffer_after` None keeps
-    the stored buffer (pass the service's buffer when the slot moves to another service, or
-    the stored one from `get_booking_and_buffer` to save a read).
-    """
-    stored = replace(booking, revision=expected_revision + 1)
-    key = {"b_site_id": booking.site_id, "b_id": booking.id}
-    if buffer_after is None:
-        buffer_after = get_booking_and_buffer(session, booking.site_id, booking.id)[1]
-    values = booking_columns(stored, buffer_after)
-    result = _execute(session, _UPDATE_BOOKING, {**values, **key, "b_revision": expected_revision})
-    if not result.rowcount:
-        current = _execute(session, _SELECT_REVISION, key).scalar_one_or_none()
-        if current is None:
-            raise _not_found(booking.id)
-        if current != expected_revision:
-            raise Aborted(
-                f"booking {booking.id} is at revision {current}, not {expected_revision}",
-                expected_revision=str(expected_revision),
-                current_revision=str(current),
-            )
-        raise Aborted(f"booking {booking.id} changed concurrently; re-read and retry")
-    return stored
-
-
-def find_booking(
-    session: Session, site_id: str, booking_id: str, *, for_update: bool = False
-) -> Booking | None:
-    """The booking, or None. `for_update` row-locks it on PostgreSQL until commit."""
-    row = _booking_row(session, site_id, booking_id, for_update=for_update)
-    return None if row is None else _to_booking(row)
-
-
-def get_booking_and_buffer(
-    session: Session, site_id: str, booking_id: str
-) -> tuple[Booking, timedelta]:
-    """The booking and its stored buffer (how long after its end it keeps its staff busy);
-    NotFound (BOOKING_NOT_FOUND) if it does not exist for this site."""
-    row = _booking_row(session, site_id, booking_id)
-    if row is None:
-        raise _not_found(booking_id)
-    return _to_booking(row), row.blocked_until - row.end_date
-
-
-def _booking_row(
-    session: Session, site_id: str, booking_id: str, *, for_update: bool = False
-) -> Row[Any] | None:
-    locking = for_update and session.get_bind().dialect.name == "postgresql"
-    statement = _SELECT_BOOKING_FOR_UPDATE if locking else _SELECT_BOOKING
-    return _execute(session, statement, {"b_site_id": site_id, "b_id": booking_id}).one_or_none()
-
-
-def get_booking(
-    session: Session, site_id: str, booking_id: str, *, for_update: bool = False
-) -> Booking:
-    """The booking; NotFound (BOOKING_NOT_FOUND) if it does not exist for this site."""
-    booking = find_booking(session, site_id, booking_id, for_update=for_update)
-    if booking is None:
-        raise _not_found(booking_id)
-    return booking
-
-
-def find_by_request_id(
-    session: Session, site_id: str, request_id: str
-) -> tuple[Booking, str] | None:
-    """The booking created with this request_id, and the hash of that request's body."""
-    row = _execute(
-        session, _SELECT_BY_REQUEST_ID, {"b_site_id": site_id, "b_request_id": request_id}
-    ).one_or_none()
-    return None if row is None else (_to_booking(row), row.request_hash or "")
-
-
-def taken_spots(
-    session: Session, site_id: str, unit: CapacityUnit, *, exclude_booking_id: str = ""
-) -> int:
-    """Participants of CONFIRMED and PENDING bookings holding room in `unit`.
-
-    SESSION: bookings of the session. SCHEDULE: whole-course bookings of the schedule.
-    STAFF: the staff member's appointment bookings whose [start, end + buffer) overlaps the
-    unit's [start, blocked_until); class sessions the staff member teaches do not count.
-    """
-    parameters: dict[str, Any] = {"b_site_id": site_id, "b_unit": unit.id}
-    if unit.kind is UnitKind.STAFF:
-        assert unit.start is not None and unit.blocked_until is not None
-        parameters.update(
-            b_start=unit.start,
-            b_until=unit.blocked_until,
-            b_earliest=unit.start - MAX_STAFF_HOLD,
+        `buffer_after` is the service's buffer: an appointment keeps its staff member busy
+        until its end plus the buffer. A request_id already stored for the site raises
+        DuplicateRequestId; the transaction is then unusable and must be rolled back.
+        """
+        row = booking_columns(booking, buffer_after)
+        row.update(
+            site_id=booking.site_id,
+            id=booking.id,
+            request_id=request_id or None,
+            request_hash=request_hash or None,
+            created_by_type=booking.created_by.identity_type.value,
+            created_by_id=booking.created_by.identity_id,
+            created_date=booking.created_date,
         )
-    if exclude_booking_id:
-        parameters["b_exclude"] = exclude_booking_id
-    statement = _taken_statement(unit.kind, bool(exclude_booking_id))
-    return int(_execute(session, statement, parameters).scalar_one())
+        try:
+            execute(self._session, _INSERT_BOOKING, row)
+        except IntegrityError as error:
+            if request_id and "request_id" in str(error.orig):
+                raise DuplicateRequestId(request_id) from error
+            raise
 
+    def update_booking(
+        self,
+        booking: Booking,
+        *,
+        expected_revision: int,
+        buffer_after: timedelta | None = None,
+    ) -> Booking:
+        """Write `booking` over the stored one if its revision is still `expected_revision`.
 
-@cache
-def _taken_statement(kind: UnitKind, excluding: bool) -> Select[tuple[Any]]:
-    """`taken_spots`' query for one kind of unit, built once."""
-    c = _bookings.c
-    # `or_` rather than `in_`: an IN list is re-rendered on every execution.
-    holding = or_(*(c.status == status for status in _HOLDING))
-    query = select(func.coalesce(func.sum(c.participants), 0)).where(
-        c.site_id == bindparam("b_site_id"), holding
-    )
-    if kind is UnitKind.SESSION:
-        query = query.where(c.session_id == bindparam("b_unit"))
-    elif kind is UnitKind.SCHEDULE:
-        query = query.where(c.entity == "SCHEDULE", c.schedule_id == bindparam("b_unit"))
-    else:  # the same conditions as _appointments_overlapping, for one staff member
-        query = query.where(
-            c.staff_member_id == bindparam("b_unit"),
-            c.session_id.is_(None),
-            c.entity == "SLOT",
-            c.start_date > bindparam("b_earliest"),
-            c.start_date < bindparam("b_until"),
-            c.blocked_until > bindparam("b_start"),
+        Returns the booking as stored, with revision `expected_revision + 1`. A missing booking
+        is NotFound; a changed revision is Aborted (REVISION_MISMATCH). `buffer_after` None
+        keeps the stored buffer (pass the service's buffer when the slot moves to another
+        service, or the stored one from `get_booking_and_buffer` to save a read).
+        """
+        stored = replace(booking, revision=expected_revision + 1)
+        key = {"b_site_id": booking.site_id, "b_id": booking.id}
+        if buffer_after is None:
+            buffer_after = self.get_booking_and_buffer(booking.id)[1]
+        values = booking_columns(stored, buffer_after)
+        parameters = {**values, **key, "b_revision": expected_revision}
+        result = execute(self._session, _UPDATE_BOOKING, parameters)
+        if not result.rowcount:
+            current = execute(self._session, _SELECT_REVISION, key).scalar_one_or_none()
+            if current is None:
+                raise _not_found(booking.id)
+            if current != expected_revision:
+                raise Aborted(
+                    f"booking {booking.id} is at revision {current}, not {expected_revision}",
+                    expected_revision=str(expected_revision),
+                    current_revision=str(current),
+                )
+            raise Aborted(f"booking {booking.id} changed concurrently; re-read and retry")
+        return stored
+
+    def find_booking(self, booking_id: str, *, for_update: bool = False) -> Booking | None:
+        """The booking, or None. `for_update` row-locks it on PostgreSQL until commit."""
+        row = self._booking_row(booking_id, for_update=for_update)
+        return None if row is None else _to_booking(row)
+
+    def get_booking(self, booking_id: str, *, for_update: bool = False) -> Booking:
+        """The booking; NotFound (BOOKING_NOT_FOUND) if it does not exist for this site."""
+        booking = self.find_booking(booking_id, for_update=for_update)
+        if booking is None:
+            raise _not_found(booking_id)
+        return booking
+
+    def get_booking_and_buffer(self, booking_id: str) -> tuple[Booking, timedelta]:
+        """The booking and its stored buffer (how long after its end it keeps its staff busy);
+        NotFound (BOOKING_NOT_FOUND) if it does not exist for this site."""
+        row = self._booking_row(booking_id)
+        if row is None:
+            raise _not_found(booking_id)
+        return _to_booking(row), row.blocked_until - row.end_date
+
+    def find_by_request_id(self, request_id: str) -> tuple[Booking, str] | None:
+        """The booking created with this request_id, and the hash of that request's body."""
+        parameters = {"b_site_id": self._site_id, "b_request_id": request_id}
+        row = execute(self._session, _SELECT_BY_REQUEST_ID, parameters).one_or_none()
+        return None if row is None else (_to_booking(row), row.request_hash or "")
+
+    def query_bookings(self, query: BookingQuery) -> tuple[list[Booking], PagePosition | None]:
+        """One page of the site's bookings and the position of its last one if more follow."""
+        order = query.order
+        key = BookingRow.start_date if order.by_start else BookingRow.created_date
+        statement = select(BookingRow).where(BookingRow.site_id == self._site_id)
+        found = query.filter
+        if found.statuses:
+            statement = statement.where(BookingRow.status.in_([s.value for s in found.statuses]))
+        if found.service_ids:
+            statement = statement.where(BookingRow.service_id.in_(list(found.service_ids)))
+        if found.start_from is not None:
+            statement = statement.where(BookingRow.start_date >= found.start_from)
+        if found.start_to is not None:
+            statement = statement.where(BookingRow.start_date < found.start_to)
+        if found.contact_email:
+            statement = statement.where(BookingRow.contact_email == found.contact_email.lower())
+        if query.after is not None:
+            after_key, after_id = query.after.sort_key, query.after.booking_id
+            if order.descending:
+                statement = statement.where(
+                    or_(key < after_key, and_(key == after_key, BookingRow.id < after_id))
+                )
+            else:
+                statement = statement.where(
+                    or_(key > after_key, and_(key == after_key, BookingRow.id > after_id))
+                )
+        ordering = (key.desc(), BookingRow.id.desc()) if order.descending else (key, BookingRow.id)
+        limited = statement.order_by(*ordering).limit(query.page_size + 1)
+        rows = list(self._session.scalars(limited))
+        bookings = [_to_booking(row) for row in rows[: query.page_size]]
+        if len(rows) <= query.page_size:
+            return bookings, None
+        last = rows[query.page_size - 1]
+        sort_key = last.start_date if order.by_start else last.created_date
+        return bookings, PagePosition(sort_key, last.id)
+
+    def _booking_row(self, booking_id: str, *, for_update: bool = False) -> Row[Any] | None:
+        locking = for_update and self._session.get_bind().dialect.name == "postgresql"
+        statement = _SELECT_BOOKING_FOR_UPDATE if locking else _SELECT_BOOKING
+        parameters = {"b_site_id": self._site_id, "b_id": booking_id}
+        return execute(self._session, statement, parameters).one_or_none()
+
+    # --- events ---
+
+    def append_event(
+        self, event_type: EventType, booking: Booking, actor: Actor, occurred_at: datetime
+    ) -> BookingEvent:
+        """Record an event of `booking` (as it is after the change) and enqueue its delivery.
+
+        Must be the last write of the transaction: it holds the site's sequence lock until
+        commit.
+        """
+        sequence = self._next_sequence(booking.site_id)
+        event = BookingEvent(
+            id=str(uuid.uuid4()),
+            site_id=booking.site_id,
+            sequence=sequence,
+            type=event_type,
+            booking=booking,
+            actor=actor,
+            occurred_at=occurred_at,
         )
-    if excluding:
-        query = query.where(c.id != bindparam("b_exclude"))
-    return query
-
-
-def _appointments_overlapping(
-    staff_ids: Collection[str], start: datetime, end: datetime
-) -> tuple[ColumnElement[bool], ...]:
-    """Appointment bookings (slots without a session) of the staff members whose
-    [start, end + buffer) overlaps [start, end).
-
-    No appointment holds its staff member longer than MAX_STAFF_HOLD, which bounds the index
-    range scan on (site_id, staff_member_id, start_date) from below.
-    """
-    return (
-        BookingRow.staff_member_id.in_(list(staff_ids)),
-        BookingRow.session_id.is_(None),
-        BookingRow.entity == "SLOT",
-        BookingRow.start_date > start - MAX_STAFF_HOLD,
-        BookingRow.start_date < end,
-        BookingRow.blocked_until > start,
-    )
-
-
-def _overlapping(
-    site_id: str, staff_ids: Collection[str], start: datetime, end: datetime
-) -> tuple[ColumnElement[bool], ...]:
-    return (
-        BookingRow.site_id == site_id,
-        BookingRow.status.in_(_HOLDING),
-        *_appointments_overlapping(staff_ids, start, end),
-    )
-
-
-def overlapping_bookings(
-    session: Session, site_id: str, staff_ids: Collection[str], start: datetime, end: datetime
-) -> list[Booking]:
-    """CONFIRMED/PENDING bookings of these staff members whose [start, end + buffer) overlaps
-    [start, end), ordered by start."""
-    query = (
-        select(BookingRow)
-        .where(*_overlapping(site_id, staff_ids, start, end))
-        .order_by(BookingRow.start_date)
-    )
-    return [_to_booking(row) for row in session.scalars(query)]
-
-
-def busy_intervals(
-    session: Session, site_id: str, staff_ids: Collection[str], start: datetime, end: datetime
-) -> dict[str, list[BusyInterval]]:
-    """Like overlapping_bookings, as BusyIntervals per staff member (no JSON decoding)."""
-    query = select(
-        BookingRow.staff_member_id,
-        BookingRow.start_date,
-        BookingRow.end_date,
-        BookingRow.blocked_until,
-    ).where(*_overlapping(site_id, staff_ids, start, end))
-    busy: dict[str, list[BusyInterval]] = defaultdict(list)
-    for staff_id, busy_start, busy_end, blocked_until in session.execute(query):
-        busy[staff_id].append(BusyInterval(busy_start, busy_end, blocked_until - busy_end))
-    return dict(busy)
-
-
-def taken_by_sessions(
-    session: Session, site_id: str, session_ids: Collection[str]
-) -> dict[str, int]:
-    """Participants of CONFIRMED/PENDING bookings per class session (0 if none)."""
-    return _participants_by(session, site_id, BookingRow.session_id, session_ids, _HOLDING)
-
-
-def taken_by_schedules(
-    session: Session, site_id: str, schedule_ids: Collection[str]
-) -> dict[str, int]:
-    """Participants of CONFIRMED/PENDING whole-course bookings per schedule (0 if none)."""
-    return _participants_by(
-        session, site_id, BookingRow.schedule_id, schedule_ids, _HOLDING, whole_course=True
-    )
-
-
-def waiting_by_sessions(
-    session: Session, site_id: str, session_ids: Collection[str]
-) -> dict[str, int]:
-    """Participants on the WAITING_LIST per class session (0 if none), for availability."""
-    return _participants_by(session, site_id, BookingRow.session_id, session_ids, _WAITING)
-
-
-def waiting_by_schedules(
-    session: Session, site_id: str, schedule_ids: Collection[str]
-) -> dict[str, int]:
-    """Participants on the WAITING_LIST per course schedule (0 if none), for availability."""
-    return _participants_by(
-        session, site_id, BookingRow.schedule_id, schedule_ids, _WAITING, whole_course=True
-    )
-
-
-def _participants_by(
-    session: Session,
-    site_id: str,
-    column: InstrumentedAttribute[str | None],
-    ids: Collection[str],
-    statuses: tuple[str, ...],
-    *,
-    whole_course: bool = False,
-) -> dict[str, int]:
-    """Sum of participants of bookings in `statuses`, grouped by `column` (one query)."""
-    conditions = [
-        BookingRow.site_id == site_id,
-        BookingRow.status.in_(statuses),
-        column.in_(list(ids)),
-    ]
-    if whole_course:
-        conditions.append(BookingRow.entity == "SCHEDULE")
-    query = select(column, func.sum(BookingRow.participants)).where(*conditions).group_by(column)
-    totals = dict.fromkeys(ids, 0)
-    totals.update({key: int(total) for key, total in session.execute(query) if key})
-    return totals
-
-
-def query_bookings(
-    session: Session, site_id: str, query: BookingQuery
-) -> tuple[list[Booking], PagePosition | None]:
-    """One page of the site's bookings and the position of its last one if more follow."""
-    order = query.order
-    key = BookingRow.start_date if order.by_start else BookingRow.created_date
-    statement = select(BookingRow).where(BookingRow.site_id == site_id)
-    found = query.filter
-    if found.statuses:
-        statement = statement.where(BookingRow.status.in_([s.value for s in found.statuses]))
-    if found.service_ids:
-        statement = statement.where(BookingRow.service_id.in_(list(found.service_ids)))
-    if found.start_from is not None:
-        statement = statement.where(BookingRow.start_date >= found.start_from)
-    if found.start_to is not None:
-        statement = statement.where(BookingRow.start_date < found.start_to)
-    if found.contact_email:
-        statement = statement.where(BookingRow.contact_email == found.contact_email.lower())
-    if query.after is not None:
-        after_key, after_id = query.after.sort_key, query.after.booking_id
-        if order.descending:
-            statement = statement.where(
-                or_(key < after_key, and_(key == after_key, BookingRow.id < after_id))
-            )
-        else:
-            statement = statement.where(
-                or_(key > after_key, and_(key == after_key, BookingRow.id > after_id))
-            )
-    ordering = (key.desc(), BookingRow.id.desc()) if order.descending else (key, BookingRow.id)
-    rows = list(session.scalars(statement.order_by(*ordering).limit(query.page_size + 1)))
-    bookings = [_to_booking(row) for row in rows[: query.page_size]]
-    if len(rows) <= query.page_size:
-        return bookings, None
-    last = rows[query.page_size - 1]
-    return bookings, PagePosition(last.start_date if order.by_start else last.created_date, last.id)
-
-
-def append_event(
-    session: Session,
-    event_type: EventType,
-    booking: Booking,
-    actor: Actor,
-    occurred_at: datetime,
-) -> BookingEvent:
-    """Record an event of `booking` (as it is after the change) and enqueue its delivery.
-
-    Must be the last write of the transaction: it holds the site's sequence lock until commit.
-    """
-    sequence = _next_sequence(session, booking.site_id)
-    event = BookingEvent(
-        id=str(uuid.uuid4()),
-        site_id=booking.site_id,
-        sequence=sequence,
-        type=event_type,
-        booking=booking,
-        actor=actor,
-        occurred_at=occurred_at,
-    )
-    snapshot = booking_to_dict(booking)
-    _execute(
-        session,
-        _INSERT_EVENT,
-        {
-            "site_id": booking.site_id,
-            "sequence": sequence,
-            "id": event.id,
+        snapshot = booking_to_dict(booking)
+        execute(
+            self._session,
+            _INSERT_EVENT,
+            {
+                "site_id": booking.site_id,
+                "sequence": sequence,
+                "id": event.id,
+                "type": event_type.value,
+                "booking_id": booking.id,
+                "booking": snapshot,
+                "actor_type": actor.identity_type.value,
+                "actor_id": actor.identity_id,
+                "occurred_at": occurred_at,
+            },
+        )
+        payload = {
+            "event_id": event.id,
             "type": event_type.value,
-            "booking_id": booking.id,
+            "cursor": event.cursor,
+            "actor": {
+                "identity_type": actor.identity_type.value,
+                "identity_id": actor.identity_id,
+            },
             "booking": snapshot,
-            "actor_type": actor.identity_type.value,
-            "actor_id": actor.identity_id,
-            "occurred_at": occurred_at,
-        },
-    )
-    payload = {
-        "event_id": event.id,
-        "type": event_type.value,
-        "cursor": event.cursor,
-        "actor": {"identity_type": actor.identity_type.value, "identity_id": actor.identity_id},
-        "booking": snapshot,
-    }
-    outbox_repository.enqueue(
-        session,
-        booking.site_id,
-        OutboxMessage(OutboxKind.BOOKING_EVENT, booking.id, occurred_at, payload),
-        occurred_at,
-    )
-    return event
-
-
-def events_after(
-    session: Session, site_id: str, after_sequence: int, limit: int
-) -> list[BookingEvent]:
-    """The site's events with a sequence above `after_sequence`, in order, at most `limit`."""
-    query = (
-        select(BookingEventRow)
-        .where(BookingEventRow.site_id == site_id, BookingEventRow.sequence > after_sequence)
-        .order_by(BookingEventRow.sequence)
-        .limit(limit)
-    )
-    return [_to_event(row) for row in session.scalars(query)]
-
-
-def events_of_booking(session: Session, site_id: str, booking_id: str) -> list[BookingEvent]:
-    query = (
-        select(BookingEventRow)
-        .where(BookingEventRow.site_id == site_id, BookingEventRow.booking_id == booking_id)
-        .order_by(BookingEventRow.sequence)
-    )
-    return [_to_event(row) for row in session.scalars(query)]
-
-
-def _next_sequence(session: Session, site_id: str) -> int:
-    site = {"b_site_id": site_id}
-    sequence = _execute(session, _BUMP_SEQUENCE, site).scalar_one_or_none()
-    if sequence is None:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(
-            insert(BookingEventCounterRow)
-            .values(site_id=site_id, last_sequence=0)
-            .on_conflict_do_nothing(index_elements=["site_id"])
+        }
+        OutboxRepository(self._session, booking.site_id).enqueue(
+            OutboxMessage(OutboxKind.BOOKING_EVENT, booking.id, occurred_at, payload),
+            occurred_at,
         )
-        sequence = _execute(session, _BUMP_SEQUENCE, site).scalar_one()
-    return int(sequence)
+        return event
+
+    def events_after(self, after_sequence: int, limit: int) -> list[BookingEvent]:
+        """The site's events with a sequence above `after_sequence`, in order, at most `limit`."""
+        query = (
+            select(BookingEventRow)
+            .where(
+                BookingEventRow.site_id == self._site_id,
+                BookingEventRow.sequence > after_sequence,
+            )
+            .order_by(BookingEventRow.sequence)
+            .limit(limit)
+        )
+        return [_to_event(row) for row in self._session.scalars(query)]
+
+    def events_of_booking(self, booking_id: str) -> list[BookingEvent]:
+        query = (
+            select(BookingEventRow)
+            .where(
+                BookingEventRow.site_id == self._site_id,
+                BookingEventRow.booking_id == booking_id,
+            )
+            .order_by(BookingEventRow.sequence)
+        )
+        return [_to_event(row) for row in self._session.scalars(query)]
+
+    def _next_sequence(self, site_id: str) -> int:
+        site = {"b_site_id": site_id}
+        sequence = execute(self._session, _BUMP_SEQUENCE, site).scalar_one_or_none()
+        if sequence is None:
+            dialect = self._session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            self._session.execute(
+                insert(BookingEventCounterRow)
+                .values(site_id=site_id, last_sequence=0)
+                .on_conflict_do_nothing(index_elements=["site_id"])
+            )
+            sequence = execute(self._session, _BUMP_SEQUENCE, site).scalar_one()
+        return int(sequence)
 
 
 def _not_found(booking_id: str) -> NotFound:
@@ -577,11 +382,3 @@ def _to_event(row: BookingEventRow) -> BookingEvent:
         actor=Actor(IdentityType(row.actor_type), row.actor_id),
         occurred_at=row.occurred_at,
     )
-
-
-class BookingRepository:
-    """Bookings and their events of one site, in one transaction."""
-
-    def __init__(self, session: Session, site_id: str) -> None:
-        self._session = session
-        self._site_id = site_id

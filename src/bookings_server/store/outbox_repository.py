@@ -44,133 +44,139 @@ class OutboxState:
     last_error: str | None
 
 
-def enqueue(session: Session, site_id: str, message: OutboxMessage, now: datetime) -> str:
-    """Add an item to the outbox in the caller's transaction; returns its id.
+class OutboxRepository:
+    """The outbox items of one site, in one transaction."""
 
-    Inserted at once, so `position` follows the order of the calls.
-    """
-    item_id = str(uuid.uuid4())
-    session.connection().execute(
-        _INSERT_ITEM,
-        {
-            "id": item_id,
-            "site_id": site_id,
-            "kind": message.kind.value,
-            "booking_id": message.booking_id,
-            "payload": message.payload,
-            "due_at": message.due_at,
-            "next_attempt_at": message.due_at,
-            "attempts": 0,
-            "created_at": now,
-        },
-    )
-    return item_id
+    def __init__(self, session: Session, site_id: str) -> None:
+        self._session = session
+        self._site_id = site_id
 
+    def enqueue(self, message: OutboxMessage, now: datetime) -> str:
+        """Add an item to the outbox in the caller's transaction; returns its id.
 
-def claim_due(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
-    """Lease up to `limit` due items (all sites) for `lease`; returns them, oldest first."""
-    earlier = aliased(OutboxRow)
-    blocked_by_earlier = exists().where(
-        earlier.site_id == OutboxRow.site_id,
-        earlier.booking_id == OutboxRow.booking_id,
-        earlier.sent_at.is_(None),
-        or_(
-            earlier.due_at < OutboxRow.due_at,
-            and_(earlier.due_at == OutboxRow.due_at, earlier.position < OutboxRow.position),
-        ),
-    )
-    candidates = (
-        select(OutboxRow)
-        .where(
-            OutboxRow.sent_at.is_(None),
-            OutboxRow.next_attempt_at <= now,
-            or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
-            ~blocked_by_earlier,
+        Inserted at once, so `position` follows the order of the calls.
+        """
+        item_id = str(uuid.uuid4())
+        self._session.connection().execute(
+            _INSERT_ITEM,
+            {
+                "id": item_id,
+                "site_id": self._site_id,
+                "kind": message.kind.value,
+                "booking_id": message.booking_id,
+                "payload": message.payload,
+                "due_at": message.due_at,
+                "next_attempt_at": message.due_at,
+                "attempts": 0,
+                "created_at": now,
+            },
         )
-        .order_by(OutboxRow.next_attempt_at, OutboxRow.position)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True, of=OutboxRow)
-    rows = list(session.scalars(candidates))
-    token = str(uuid.uuid4())
-    for row in rows:
-        row.claim_token = token
-        row.claimed_until = now + lease
-    session.flush()
-    return [_to_item(row) for row in rows]
+        return item_id
 
+    def discard_unsent(self, booking_id: str, kind: OutboxKind) -> int:
+        """Drop the booking's unsent items of `kind` (a canceled or moved booking's SMS
+        reminder).
 
-def mark_sent(session: Session, item_id: str, claim_token: str, now: datetime) -> bool:
-    """Record a delivery. False when the lease was lost (the item will be sent again)."""
-    result = session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == item_id, OutboxRow.claim_token == claim_token)
-        .values(sent_at=now, claim_token=None, claimed_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def mark_failed(
-    session: Session, item_id: str, claim_token: str, error: str, retry_at: datetime
-) -> None:
-    """Release a failed item for another attempt at `retry_at`."""
-    session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id == item_id, OutboxRow.claim_token == claim_token)
-        .values(
-            attempts=OutboxRow.attempts + 1,
-            next_attempt_at=retry_at,
-            claim_token=None,
-            claimed_until=None,
-            last_error=error[:_MAX_ERROR_LENGTH],
+        An item a worker has already claimed may still be delivered (at least once); returns
+        the number dropped.
+        """
+        result = self._session.execute(
+            delete(OutboxRow)
+            .where(
+                OutboxRow.site_id == self._site_id,
+                OutboxRow.booking_id == booking_id,
+                OutboxRow.kind == kind.value,
+                OutboxRow.sent_at.is_(None),
+            )
+            .execution_options(synchronize_session=False)
         )
-        .execution_options(synchronize_session=False)
-    )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
-
-def discard_unsent(session: Session, site_id: str, booking_id: str, kind: OutboxKind) -> int:
-    """Drop the booking's unsent items of `kind` (a canceled or moved booking's SMS reminder).
-
-    An item a worker has already claimed may still be delivered (at least once); returns the
-    number dropped.
-    """
-    result = session.execute(
-        delete(OutboxRow)
-        .where(
-            OutboxRow.site_id == site_id,
-            OutboxRow.booking_id == booking_id,
-            OutboxRow.kind == kind.value,
-            OutboxRow.sent_at.is_(None),
+    def list_items(self, *, booking_id: str | None = None) -> list[OutboxState]:
+        """The site's items in enqueue order, optionally of one booking."""
+        query = (
+            select(OutboxRow).where(OutboxRow.site_id == self._site_id).order_by(OutboxRow.position)
         )
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+        if booking_id is not None:
+            query = query.where(OutboxRow.booking_id == booking_id)
+        return [
+            OutboxState(
+                id=row.id,
+                site_id=row.site_id,
+                kind=OutboxKind(row.kind),
+                booking_id=row.booking_id,
+                due_at=row.due_at,
+                attempts=row.attempts,
+                sent_at=row.sent_at,
+                last_error=row.last_error,
+            )
+            for row in self._session.scalars(query)
+        ]
 
 
-def list_items(
-    session: Session, *, site_id: str | None = None, booking_id: str | None = None
-) -> list[OutboxState]:
-    """Items in enqueue order, optionally of one site and one booking."""
-    query = select(OutboxRow).order_by(OutboxRow.position)
-    if site_id is not None:
-        query = query.where(OutboxRow.site_id == site_id)
-    if booking_id is not None:
-        query = query.where(OutboxRow.booking_id == booking_id)
-    return [
-        OutboxState(
-            id=row.id,
-            site_id=row.site_id,
-            kind=OutboxKind(row.kind),
-            booking_id=row.booking_id,
-            due_at=row.due_at,
-            attempts=row.attempts,
-            sent_at=row.sent_at,
-            last_error=row.last_error,
+class OutboxQueue:
+    """Every site's outbox items, as the delivery worker claims and settles them."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
+        """Lease up to `limit` due items (all sites) for `lease`; returns them, oldest first."""
+        earlier = aliased(OutboxRow)
+        blocked_by_earlier = exists().where(
+            earlier.site_id == OutboxRow.site_id,
+            earlier.booking_id == OutboxRow.booking_id,
+            earlier.sent_at.is_(None),
+            or_(
+                earlier.due_at < OutboxRow.due_at,
+                and_(earlier.due_at == OutboxRow.due_at, earlier.position < OutboxRow.position),
+            ),
         )
-        for row in session.scalars(query)
-    ]
+        candidates = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.next_attempt_at <= now,
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+                ~blocked_by_earlier,
+            )
+            .order_by(OutboxRow.next_attempt_at, OutboxRow.position)
+            .limit(limit)
+        )
+        if self._session.get_bind().dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True, of=OutboxRow)
+        rows = list(self._session.scalars(candidates))
+        token = str(uuid.uuid4())
+        for row in rows:
+            row.claim_token = token
+            row.claimed_until = now + lease
+        self._session.flush()
+        return [_to_item(row) for row in rows]
+
+    def mark_sent(self, item_id: str, claim_token: str, now: datetime) -> bool:
+        """Record a delivery. False when the lease was lost (the item will be sent again)."""
+        result = self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id, OutboxRow.claim_token == claim_token)
+            .values(sent_at=now, claim_token=None, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def mark_failed(self, item_id: str, claim_token: str, error: str, retry_at: datetime) -> None:
+        """Release a failed item for another attempt at `retry_at`."""
+        self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id, OutboxRow.claim_token == claim_token)
+            .values(
+                attempts=OutboxRow.attempts + 1,
+                next_attempt_at=retry_at,
+                claim_token=None,
+                claimed_until=None,
+                last_error=error[:_MAX_ERROR_LENGTH],
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _to_item(row: OutboxRow) -> OutboxItem:
@@ -185,18 +191,3 @@ def _to_item(row: OutboxRow) -> OutboxItem:
         attempts=row.attempts,
         claim_token=row.claim_token,
     )
-
-
-class OutboxRepository:
-    """The outbox items of one site, in one transaction."""
-
-    def __init__(self, session: Session, site_id: str) -> None:
-        self._session = session
-        self._site_id = site_id
-
-
-class OutboxQueue:
-    """Every site's outbox items, as the delivery worker claims and settles them."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session

@@ -113,6 +113,6 @@ def _rule_of(method: MethodDescriptor) -> ScopeRule | None:
     return ScopeRule(accepted_scopes=scopes, granted_identities=identities)
 
 
-def _identity_type(value: int) -> IdentityType:
+def _identity_type(value: options_pb2.IdentityType.ValueType) -> IdentityType:
     """IDENTITY_TYPE_OWNER -> IdentityType.OWNER."""
     return IdentityType(options_pb2.IdentityType.Name(value).removeprefix("IDENTITY_TYPE_"))

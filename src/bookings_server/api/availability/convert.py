@@ -9,7 +9,7 @@ from bookings.v1 import availability_service_pb2 as pb
 
 from bookings_server.api.bookings.convert import slot_to_proto
 from bookings_server.api.proto_types import set_timestamp, timestamp_from_proto
-from bookings_server.domain.availability.query import AvailabilityEntry, AvailabilityPage
+from bookings_server.domain.availability.entries import AvailabilityEntry, AvailabilityPage
 from bookings_server.domain.availability.request import AvailabilityQuery
 
 

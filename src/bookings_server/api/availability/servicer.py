@@ -5,17 +5,20 @@ from __future__ import annotations
 import grpc
 from bookings.v1 import availability_service_pb2 as pb
 from bookings.v1 import availability_service_pb2_grpc
+from typing_extensions import override
 
 from bookings_server.api.availability.convert import page_to_proto, query_from_request
 from bookings_server.api.context import current_principal
-from bookings_server.app.availability import AvailabilityReader, Clock, utc_now
-from bookings_server.store.database import Database
+from bookings_server.app.availability import AvailabilityReader
+from bookings_server.app.clock import Clock, utc_now
+from bookings_server.app.unit_of_work import UnitOfWork
 
 
 class AvailabilityServicer(availability_service_pb2_grpc.AvailabilityServiceServicer):
-    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
-        self._reader = AvailabilityReader(database, clock)
+    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
+        self._reader = AvailabilityReader(uow, clock)
 
+    @override
     def QueryAvailability(
         self, request: pb.QueryAvailabilityRequest, context: grpc.ServicerContext
     ) -> pb.QueryAvailabilityResponse:

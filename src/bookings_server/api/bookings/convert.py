@@ -223,7 +223,8 @@ def _order(value: int) -> booking_query.BookingOrder:
     if value == 0:
         return booking_query.BookingOrder.START_DATE_ASC
     try:
-        name = bookings_service_pb2.BookingOrder.Name(value)
+        order = bookings_service_pb2.BookingOrder
+        name = order.Name(order.ValueType(value))
     except ValueError as error:
         raise InvalidArgument.field("order", f"unknown value {value}") from error
     return booking_query.BookingOrder(name.removeprefix("BOOKING_ORDER_"))

@@ -7,12 +7,22 @@ FieldViolation named by its proto path; the domain rules (catalog_validation.py)
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bookings.v1 import booking_pb2, catalog_pb2
-from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf.message import Message
 
+from bookings_server.api.proto_types import (
+    duration_from_proto,
+    enum_from_proto,
+    enum_to_proto,
+    set_optional_duration,
+    set_optional_timestamp,
+    set_timestamp,
+    timestamp_from_proto,
+)
 from bookings_server.domain.catalog import (
     BlockedTime,
     BookingPolicy,
@@ -35,8 +45,10 @@ from bookings_server.domain.catalog_validation import (
     format_wall_time,
     parse_wall_time,
 )
+from bookings_server.domain.errors import InvalidArgument
 
 E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
 
 _SERVICE_TYPE_PREFIX = "SERVICE_TYPE_"
 _PAYMENT_PREFIX = "SELECTED_PAYMENT_OPTION_"
@@ -47,66 +59,46 @@ _LOCATION_PREFIX = "LOCATION_TYPE_"
 # --- small pieces -------------------------------------------------------------------------
 
 
-def enum_from_proto(
+def _collect(found: Violations, decode: Callable[[], T]) -> T | None:
+    """Run a api/proto_types.py decoder, adding its violations to `found` instead of raising."""
+    try:
+        return decode()
+    except InvalidArgument as error:
+        found.extend(error.violations)
+        return None
+
+
+def enum_field(
     found: Violations, path: str, proto_enum: Any, domain: type[E], prefix: str, value: int
 ) -> E | None:
     """The domain member named like the proto value; unspecified or unknown is a violation."""
     try:
-        name = proto_enum.Name(value)
-    except ValueError:
-        name = ""
-    member = domain.__members__.get(name.removeprefix(prefix))
+        member = enum_from_proto(proto_enum, domain, value, prefix, path)
+    except InvalidArgument:
+        member = None
     if member is None:
         found.add(path, "required: choose one of the defined values")
     return member
 
 
-def _enum_to_proto(proto_enum: Any, prefix: str, member: enum.Enum) -> int:
-    number: int = proto_enum.Value(prefix + member.name)
-    return number
-
-
-def instant_from_proto(
-    found: Violations, path: str, message: Any, name: str, *, required: bool = True
+def instant_field(
+    found: Violations, path: str, message: Message, name: str, *, required: bool = True
 ) -> datetime | None:
     """A Timestamp field as an aware UTC datetime; None (with a violation if required)."""
-    if not message.HasField(name):
-        if required:
-            found.add(path, "required")
+    if required and not message.HasField(name):
+        found.add(path, "required")
         return None
-    stamp: timestamp_pb2.Timestamp = getattr(message, name)
-    try:
-        return stamp.ToDatetime(tzinfo=UTC)
-    except (ValueError, OverflowError, OSError):
-        found.add(path, "not a valid instant")
-        return None
+    return _collect(found, lambda: timestamp_from_proto(message, name, path))
 
 
-def _set_instant(message: Any, name: str, value: datetime | None) -> None:
-    if value is not None:
-        getattr(message, name).FromDatetime(value)
-
-
-def _duration_from_proto(found: Violations, path: str, message: Any, name: str) -> timedelta | None:
-    if not message.HasField(name):
-        return None
-    value: duration_pb2.Duration = getattr(message, name)
-    try:
-        return value.ToTimedelta()
-    except (ValueError, OverflowError):
-        found.add(path, "not a valid duration")
-        return None
-
-
-def _set_duration(message: Any, name: str, value: timedelta | None) -> None:
-    if value is not None:
-        getattr(message, name).FromTimedelta(value)
+def _duration_field(found: Violations, path: str, message: Message, name: str) -> timedelta | None:
+    return _collect(found, lambda: duration_from_proto(message, name, path))
 
 
 def location_from_proto(found: Violations, path: str, proto: booking_pb2.Location) -> Location:
     kind = None
     if proto.location_type:
-        kind = enum_from_proto(
+        kind = enum_field(
             found,
             f"{path}.location_type",
             booking_pb2.LocationType,
@@ -122,8 +114,8 @@ def location_to_proto(location: Location, target: booking_pb2.Location) -> None:
     target.name = location.name
     target.formatted_address = location.formatted_address
     if location.location_type is not None:
-        target.location_type = _enum_to_proto(
-            booking_pb2.LocationType, _LOCATION_PREFIX, location.location_type
+        target.location_type = booking_pb2.LocationType.ValueType(
+            enum_to_proto(booking_pb2.LocationType, _LOCATION_PREFIX, location.location_type)
         )
 
 
@@ -133,7 +125,7 @@ def location_to_proto(location: Location, target: booking_pb2.Location) -> None:
 def service_from_proto(proto: catalog_pb2.Service, site_id: str, path: str = "service") -> Service:
     """Decode a Service message; output-only fields other than id are ignored."""
     found = Violations()
-    service_type = enum_from_proto(
+    service_type = enum_field(
         found,
         f"{path}.type",
         catalog_pb2.ServiceType,
@@ -145,7 +137,7 @@ def service_from_proto(proto: catalog_pb2.Service, site_id: str, path: str = "se
     if service_type is ServiceType.APPOINTMENT and capacity == 0:
         capacity = 1
     payment_options = [
-        enum_from_proto(
+        enum_field(
             found,
             f"{path}.payment_options[{i}]",
             booking_pb2.SelectedPaymentOption,
@@ -155,8 +147,6 @@ def service_from_proto(proto: catalog_pb2.Service, site_id: str, path: str = "se
         )
         for i, value in enumerate(proto.payment_options)
     ]
-    policy = proto.booking_policy
-    policy_path = f"{path}.booking_policy"
     service = Service(
         id=proto.id,
         site_id=site_id,
@@ -165,8 +155,8 @@ def service_from_proto(proto: catalog_pb2.Service, site_id: str, path: str = "se
         timezone=proto.timezone,
         schedule_id=proto.schedule_id,
         default_capacity=capacity,
-        duration=_duration_from_proto(found, f"{path}.duration", proto, "duration"),
-        buffer_after=_duration_from_proto(found, f"{path}.buffer_after", proto, "buffer_after")
+        duration=_duration_field(found, f"{path}.duration", proto, "duration"),
+        buffer_after=_duration_field(found, f"{path}.buffer_after", proto, "buffer_after")
         or timedelta(0),
         online_booking_enabled=(
             proto.online_booking.enabled if proto.HasField("online_booking") else True
@@ -177,20 +167,7 @@ def service_from_proto(proto: catalog_pb2.Service, site_id: str, path: str = "se
             _option_from_proto(found, f"{path}.choices[{i}]", option)
             for i, option in enumerate(proto.choices)
         ),
-        policy=BookingPolicy(
-            min_notice=_duration_from_proto(
-                found, f"{policy_path}.min_notice", policy, "min_notice"
-            )
-            or timedelta(0),
-            max_advance=_duration_from_proto(
-                found, f"{policy_path}.max_advance", policy, "max_advance"
-            ),
-            max_participants_per_booking=policy.max_participants_per_booking,
-            cancellation_window=_duration_from_proto(
-                found, f"{policy_path}.cancellation_window", policy, "cancellation_window"
-            )
-            or timedelta(0),
-        ),
+        policy=_policy_from_proto(found, f"{path}.booking_policy", proto.booking_policy),
         waiting_list=WaitingListPolicy(proto.waiting_list.enabled, proto.waiting_list.capacity),
         staff_member_ids=tuple(proto.staff_member_ids),
         location=location_from_proto(found, f"{path}.location", proto.location),
@@ -199,10 +176,25 @@ def service_from_proto(proto: catalog_pb2.Service, site_id: str, path: str = "se
     return service
 
 
+def _policy_from_proto(
+    found: Violations, path: str, policy: catalog_pb2.BookingPolicy
+) -> BookingPolicy:
+    return BookingPolicy(
+        min_notice=_duration_field(found, f"{path}.min_notice", policy, "min_notice")
+        or timedelta(0),
+        max_advance=_duration_field(found, f"{path}.max_advance", policy, "max_advance"),
+        max_participants_per_booking=policy.max_participants_per_booking,
+        cancellation_window=_duration_field(
+            found, f"{path}.cancellation_window", policy, "cancellation_window"
+        )
+        or timedelta(0),
+    )
+
+
 def _option_from_proto(
     found: Violations, path: str, proto: catalog_pb2.ServiceOption
 ) -> ServiceOption:
-    option_type = enum_from_proto(
+    option_type = enum_field(
         found,
         f"{path}.type",
         catalog_pb2.ServiceOptionType,
@@ -223,7 +215,9 @@ def service_to_proto(service: Service) -> catalog_pb2.Service:
     proto = catalog_pb2.Service(
         id=service.id,
         name=service.name,
-        type=_enum_to_proto(catalog_pb2.ServiceType, _SERVICE_TYPE_PREFIX, service.type),
+        type=catalog_pb2.ServiceType.ValueType(
+            enum_to_proto(catalog_pb2.ServiceType, _SERVICE_TYPE_PREFIX, service.type)
+        ),
         default_capacity=service.default_capacity,
         timezone=service.timezone,
         online_booking=catalog_pb2.OnlineBooking(
@@ -231,7 +225,9 @@ def service_to_proto(service: Service) -> catalog_pb2.Service:
             require_manual_approval=service.require_manual_approval,
         ),
         payment_options=sorted(
-            _enum_to_proto(booking_pb2.SelectedPaymentOption, _PAYMENT_PREFIX, option)
+            booking_pb2.SelectedPaymentOption.ValueType(
+                enum_to_proto(booking_pb2.SelectedPaymentOption, _PAYMENT_PREFIX, option)
+            )
             for option in service.payment_options
         ),
         choices=[_option_to_proto(option) for option in service.choices],
@@ -244,14 +240,16 @@ def service_to_proto(service: Service) -> catalog_pb2.Service:
         ),
         schedule_id=service.schedule_id,
     )
-    _set_duration(proto, "duration", service.duration)
-    _set_duration(proto, "buffer_after", service.buffer_after)
-    _set_duration(proto.booking_policy, "min_notice", service.policy.min_notice)
-    _set_duration(proto.booking_policy, "max_advance", service.policy.max_advance)
-    _set_duration(proto.booking_policy, "cancellation_window", service.policy.cancellation_window)
+    set_optional_duration(proto, "duration", service.duration)
+    set_optional_duration(proto, "buffer_after", service.buffer_after)
+    set_optional_duration(proto.booking_policy, "min_notice", service.policy.min_notice)
+    set_optional_duration(proto.booking_policy, "max_advance", service.policy.max_advance)
+    set_optional_duration(
+        proto.booking_policy, "cancellation_window", service.policy.cancellation_window
+    )
     location_to_proto(service.location, proto.location)
-    _set_instant(proto, "created_date", service.created_date)
-    _set_instant(proto, "updated_date", service.updated_date)
+    set_optional_timestamp(proto, "created_date", service.created_date)
+    set_optional_timestamp(proto, "updated_date", service.updated_date)
     return proto
 
 
@@ -259,7 +257,9 @@ def _option_to_proto(option: ServiceOption) -> catalog_pb2.ServiceOption:
     return catalog_pb2.ServiceOption(
         id=option.id,
         name=option.name,
-        type=_enum_to_proto(catalog_pb2.ServiceOptionType, _OPTION_TYPE_PREFIX, option.type),
+        type=catalog_pb2.ServiceOptionType.ValueType(
+            enum_to_proto(catalog_pb2.ServiceOptionType, _OPTION_TYPE_PREFIX, option.type)
+        ),
         custom_choices=option.custom_choices,
         duration_choices=[
             booking_pb2.ChoiceDuration(minutes=d.minutes, name=d.name)
@@ -293,8 +293,8 @@ def staff_from_proto(
     blocked = []
     for i, block in enumerate(proto.blocked_times):
         item = f"{path}.blocked_times[{i}]"
-        start_date = instant_from_proto(found, f"{item}.start_date", block, "start_date")
-        end_date = instant_from_proto(found, f"{item}.end_date", block, "end_date")
+        start_date = instant_field(found, f"{item}.start_date", block, "start_date")
+        end_date = instant_field(found, f"{item}.end_date", block, "end_date")
         if start_date is not None and end_date is not None:
             blocked.append(BlockedTime(start_date, end_date, block.reason))
     found.raise_if_any()
@@ -319,7 +319,7 @@ def staff_to_proto(staff: StaffMember) -> catalog_pb2.StaffMember:
         schedule_id=staff.schedule_id,
         working_hours=[
             catalog_pb2.WorkingInterval(
-                day_of_week=interval.weekday + 1,
+                day_of_week=catalog_pb2.Weekday.ValueType(interval.weekday + 1),
                 start_time=format_wall_time(interval.start),
                 end_time=format_wall_time(interval.end),
             )
@@ -328,8 +328,8 @@ def staff_to_proto(staff: StaffMember) -> catalog_pb2.StaffMember:
     )
     for blocked in staff.blocked_times:
         item = proto.blocked_times.add(reason=blocked.reason)
-        item.start_date.FromDatetime(blocked.start)
-        item.end_date.FromDatetime(blocked.end)
+        set_timestamp(item.start_date, blocked.start)
+        set_timestamp(item.end_date, blocked.end)
     return proto
 
 
@@ -339,8 +339,8 @@ def staff_to_proto(staff: StaffMember) -> catalog_pb2.StaffMember:
 def session_spec_from_proto(proto: catalog_pb2.Session, path: str = "session") -> SessionSpec:
     """0 capacity and an absent location follow the service's."""
     found = Violations()
-    start = instant_from_proto(found, f"{path}.start_date", proto, "start_date")
-    end = instant_from_proto(found, f"{path}.end_date", proto, "end_date")
+    start = instant_field(found, f"{path}.start_date", proto, "start_date")
+    end = instant_field(found, f"{path}.end_date", proto, "end_date")
     location = None
     if proto.HasField("location"):
         location = location_from_proto(found, f"{path}.location", proto.location)
@@ -368,8 +368,8 @@ def session_to_proto(session: Session, *, as_stored: bool = False) -> catalog_pb
         schedule_id=session.schedule_id,
         recurrence_id=session.recurrence_id,
     )
-    proto.start_date.FromDatetime(session.start)
-    proto.end_date.FromDatetime(session.end)
+    set_timestamp(proto.start_date, session.start)
+    set_timestamp(proto.end_date, session.end)
     if not (as_stored and session.location_from_service):
         location_to_proto(session.location, proto.location)
     return proto

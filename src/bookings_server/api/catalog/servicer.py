@@ -1,14 +1,20 @@
-"""bookings.v1.CatalogService: services, staff members and sessions of the caller's site."""
+"""bookings.v1.CatalogService: services, staff members and sessions of the caller's site.
+
+Each method decodes its request, takes the site from the authenticated principal, runs the
+use case of app/catalog.py and encodes the answer. Updates merge the request into the stored
+entity (api/catalog/field_mask.py) inside the use case's transaction.
+"""
 
 from __future__ import annotations
 
 import grpc
 from bookings.v1 import catalog_pb2, catalog_service_pb2_grpc
 from bookings.v1 import catalog_service_pb2 as pb
+from typing_extensions import override
 
 from bookings_server.api.catalog.convert import (
-    enum_from_proto,
-    instant_from_proto,
+    enum_field,
+    instant_field,
     service_from_proto,
     service_to_proto,
     session_spec_from_proto,
@@ -18,11 +24,12 @@ from bookings_server.api.catalog.convert import (
 )
 from bookings_server.api.catalog.field_mask import merge_update
 from bookings_server.api.context import current_principal
-from bookings_server.domain.catalog import ServiceType
+from bookings_server.app.catalog import Catalog
+from bookings_server.app.clock import Clock, utc_now
+from bookings_server.app.unit_of_work import UnitOfWork
+from bookings_server.domain.catalog import Service, ServiceType, Session, SessionSpec, StaffMember
 from bookings_server.domain.catalog_validation import Violations
 from bookings_server.domain.errors import InvalidArgument
-from bookings_server.store import catalog_repository as repo
-from bookings_server.store.database import Database
 
 _SERVICE_OUTPUT_ONLY = ("id", "schedule_id", "created_date", "updated_date")
 _STAFF_OUTPUT_ONLY = ("id", "schedule_id")
@@ -40,167 +47,171 @@ def _required_id(value: str, path: str) -> str:
 
 
 class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
-    def __init__(self, database: Database) -> None:
-        self._db = database
+    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
+        self._catalog = Catalog(uow, clock)
 
     # --- services ---
 
+    @override
     def CreateService(
         self, request: pb.CreateServiceRequest, context: grpc.ServicerContext
     ) -> pb.CreateServiceResponse:
         site = _site()
-        service = service_from_proto(request.service, site)
-        with self._db.write() as session:
-            created = repo.create_service(session, site, service)
+        created = self._catalog.create_service(site, service_from_proto(request.service, site))
         return pb.CreateServiceResponse(service=service_to_proto(created))
 
+    @override
     def GetService(
         self, request: pb.GetServiceRequest, context: grpc.ServicerContext
     ) -> pb.GetServiceResponse:
         service_id = _required_id(request.service_id, "service_id")
-        with self._db.read() as session:
-            service = repo.get_service(session, _site(), service_id)
+        service = self._catalog.get_service(_site(), service_id)
         return pb.GetServiceResponse(service=service_to_proto(service))
 
+    @override
     def ListServices(
         self, request: pb.ListServicesRequest, context: grpc.ServicerContext
     ) -> pb.ListServicesResponse:
         service_type = None
         if request.type:
             found = Violations()
-            service_type = enum_from_proto(
+            service_type = enum_field(
                 found, "type", catalog_pb2.ServiceType, ServiceType, "SERVICE_TYPE_", request.type
             )
             found.raise_if_any()
-        with self._db.read() as session:
-            page = repo.list_services(
-                session,
-                _site(),
-                size=request.page_size,
-                token=request.page_token,
-                service_type=service_type,
-            )
+        page = self._catalog.list_services(
+            _site(), size=request.page_size, token=request.page_token, service_type=service_type
+        )
         return pb.ListServicesResponse(
             services=[service_to_proto(s) for s in page.items],
             next_page_token=page.next_page_token,
         )
 
+    @override
     def UpdateService(
         self, request: pb.UpdateServiceRequest, context: grpc.ServicerContext
     ) -> pb.UpdateServiceResponse:
         site = _site()
         service_id = _required_id(request.service.id, "service.id")
-        with self._db.write() as session:
-            stored = service_to_proto(repo.get_service(session, site, service_id))
+
+        def change(stored: Service) -> Service:
             merged = merge_update(
-                stored,
+                service_to_proto(stored),
                 request.service,
                 request.update_mask,
                 output_only=_SERVICE_OUTPUT_ONLY,
                 keep_when_unset=("type",),
             )
-            updated = repo.update_service(session, site, service_from_proto(merged, site))
+            return service_from_proto(merged, site)
+
+        updated = self._catalog.modify_service(site, service_id, change)
         return pb.UpdateServiceResponse(service=service_to_proto(updated))
 
     # --- staff members ---
 
+    @override
     def CreateStaffMember(
         self, request: pb.CreateStaffMemberRequest, context: grpc.ServicerContext
     ) -> pb.CreateStaffMemberResponse:
         site = _site()
         staff = staff_from_proto(request.staff_member, site)
-        with self._db.write() as session:
-            created = repo.create_staff_member(session, site, staff)
+        created = self._catalog.create_staff_member(site, staff)
         return pb.CreateStaffMemberResponse(staff_member=staff_to_proto(created))
 
+    @override
     def GetStaffMember(
         self, request: pb.GetStaffMemberRequest, context: grpc.ServicerContext
     ) -> pb.GetStaffMemberResponse:
         staff_id = _required_id(request.staff_member_id, "staff_member_id")
-        with self._db.read() as session:
-            staff = repo.get_staff_member(session, _site(), staff_id)
+        staff = self._catalog.get_staff_member(_site(), staff_id)
         return pb.GetStaffMemberResponse(staff_member=staff_to_proto(staff))
 
+    @override
     def ListStaffMembers(
         self, request: pb.ListStaffMembersRequest, context: grpc.ServicerContext
     ) -> pb.ListStaffMembersResponse:
-        with self._db.read() as session:
-            page = repo.list_staff_members(
-                session, _site(), size=request.page_size, token=request.page_token
-            )
+        page = self._catalog.list_staff_members(
+            _site(), size=request.page_size, token=request.page_token
+        )
         return pb.ListStaffMembersResponse(
             staff_members=[staff_to_proto(s) for s in page.items],
             next_page_token=page.next_page_token,
         )
 
+    @override
     def UpdateStaffMember(
         self, request: pb.UpdateStaffMemberRequest, context: grpc.ServicerContext
     ) -> pb.UpdateStaffMemberResponse:
         site = _site()
         staff_id = _required_id(request.staff_member.id, "staff_member.id")
-        with self._db.write() as session:
-            stored = staff_to_proto(repo.get_staff_member(session, site, staff_id))
+
+        def change(stored: StaffMember) -> StaffMember:
             merged = merge_update(
-                stored, request.staff_member, request.update_mask, output_only=_STAFF_OUTPUT_ONLY
+                staff_to_proto(stored),
+                request.staff_member,
+                request.update_mask,
+                output_only=_STAFF_OUTPUT_ONLY,
             )
-            updated = repo.update_staff_member(session, site, staff_from_proto(merged, site))
+            return staff_from_proto(merged, site)
+
+        updated = self._catalog.modify_staff_member(site, staff_id, change)
         return pb.UpdateStaffMemberResponse(staff_member=staff_to_proto(updated))
 
     # --- sessions ---
 
+    @override
     def CreateSession(
         self, request: pb.CreateSessionRequest, context: grpc.ServicerContext
     ) -> pb.CreateSessionResponse:
         site = _site()
         spec = session_spec_from_proto(request.session)
-        with self._db.write() as session:
-            created = repo.create_sessions(session, site, spec, request.recurrence)
+        created = self._catalog.create_sessions(site, spec, request.recurrence)
         return pb.CreateSessionResponse(sessions=[session_to_proto(s) for s in created])
 
+    @override
     def GetSession(
         self, request: pb.GetSessionRequest, context: grpc.ServicerContext
     ) -> pb.GetSessionResponse:
         session_id = _required_id(request.session_id, "session_id")
-        with self._db.read() as session:
-            found = repo.get_session(session, _site(), session_id)
+        found = self._catalog.get_session(_site(), session_id)
         return pb.GetSessionResponse(session=session_to_proto(found))
 
+    @override
     def ListSessions(
         self, request: pb.ListSessionsRequest, context: grpc.ServicerContext
     ) -> pb.ListSessionsResponse:
         found = Violations()
-        start_from = instant_from_proto(found, "start_from", request, "start_from", required=False)
-        start_to = instant_from_proto(found, "start_to", request, "start_to", required=False)
+        start_from = instant_field(found, "start_from", request, "start_from", required=False)
+        start_to = instant_field(found, "start_to", request, "start_to", required=False)
         found.raise_if_any()
-        with self._db.read() as session:
-            page = repo.list_sessions(
-                session,
-                _site(),
-                service_id=request.service_id,
-                start_from=start_from,
-                start_to=start_to,
-                size=request.page_size,
-                token=request.page_token,
-            )
+        page = self._catalog.list_sessions(
+            _site(),
+            service_id=request.service_id,
+            start_from=start_from,
+            start_to=start_to,
+            size=request.page_size,
+            token=request.page_token,
+        )
         return pb.ListSessionsResponse(
             sessions=[session_to_proto(s) for s in page.items],
             next_page_token=page.next_page_token,
         )
 
+    @override
     def UpdateSession(
         self, request: pb.UpdateSessionRequest, context: grpc.ServicerContext
     ) -> pb.UpdateSessionResponse:
-        site = _site()
         session_id = _required_id(request.session.id, "session.id")
-        with self._db.write() as session:
-            stored = session_to_proto(repo.get_session(session, site, session_id), as_stored=True)
+
+        def change(stored: Session) -> SessionSpec:
             merged = merge_update(
-                stored,
+                session_to_proto(stored, as_stored=True),
                 request.session,
                 request.update_mask,
                 output_only=_SESSION_OUTPUT_ONLY,
                 keep_when_unset=("service_id",),
             )
-            spec = session_spec_from_proto(merged)
-            updated = repo.update_session(session, site, session_id, spec)
+            return session_spec_from_proto(merged)
+
+        updated = self._catalog.modify_session(_site(), session_id, change)
         return pb.UpdateSessionResponse(session=session_to_proto(updated))

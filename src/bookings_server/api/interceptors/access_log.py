@@ -15,7 +15,13 @@ from typing import Any
 
 import grpc
 
-from bookings_server.api.interceptors.wrap import Behavior, wrap_handler
+from bookings_server.api.interceptors.wrap import (
+    Behavior,
+    Handler,
+    servicer_code,
+    servicer_details,
+    wrap_handler,
+)
 from bookings_server.logs import current_call_id
 
 access_log = logging.getLogger("bookings.access")
@@ -26,9 +32,9 @@ class AccessLogInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> Handler | None:
         method: str = handler_call_details.method
         handler = continuation(handler_call_details)
         if handler is None:
@@ -71,13 +77,13 @@ class _Call:
             "call_id": self.call_id,
             "peer": self.context.peer(),
         }
-        details = self.context.details() if code != "OK" else None
+        details = servicer_details(self.context) if code != "OK" else None
         if details:
             entry["details"] = details.decode() if isinstance(details, bytes) else details
         access_log.info("rpc", extra=entry)
 
     def code(self) -> str:
-        explicit = self.context.code()
+        explicit = servicer_code(self.context)
         if explicit is not None:
             return str(explicit.name)
         if self.outcome == "returned":

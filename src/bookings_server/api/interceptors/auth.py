@@ -21,7 +21,7 @@ from bookings_server.api.auth.keys import SigningKeys
 from bookings_server.api.auth.scopes import PUBLIC_PREFIXES, ScopeRule, ScopeRules
 from bookings_server.api.auth.tokens import verify_token
 from bookings_server.api.context import reset_principal, set_principal
-from bookings_server.api.interceptors.wrap import Behavior, wrap_handler
+from bookings_server.api.interceptors.wrap import Behavior, Handler, wrap_handler
 from bookings_server.api.status import abort_with
 from bookings_server.domain.errors import DomainError, PermissionDenied, Unauthenticated
 from bookings_server.domain.identity import Principal
@@ -38,9 +38,9 @@ class AuthInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> Handler | None:
         handler = continuation(handler_call_details)
         method: str = handler_call_details.method
         if handler is None or method.startswith(PUBLIC_PREFIXES):

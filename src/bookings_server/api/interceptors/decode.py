@@ -18,7 +18,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from bookings_server.api.interceptors.request_text import check_text
-from bookings_server.api.interceptors.wrap import Behavior, wrap_handler
+from bookings_server.api.interceptors.wrap import Behavior, Handler, replace_handler, wrap_handler
 from bookings_server.api.status import abort_with
 from bookings_server.domain.errors import InvalidArgument
 
@@ -37,16 +37,17 @@ class DecodeErrorInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> Handler | None:
         handler = continuation(handler_call_details)
         if handler is None or handler.request_deserializer is None:
             return handler
-        tolerant: grpc.RpcMethodHandler = handler._replace(
+        tolerant = replace_handler(
+            handler,
             request_deserializer=_tolerant(
                 handler.request_deserializer, handler_call_details.method
-            )
+            ),
         )
 
         def guard(behavior: Behavior, _response_streaming: bool) -> Behavior:

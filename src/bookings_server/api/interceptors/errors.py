@@ -13,7 +13,7 @@ from typing import Any
 
 import grpc
 
-from bookings_server.api.interceptors.wrap import Behavior, wrap_handler
+from bookings_server.api.interceptors.wrap import Behavior, Handler, servicer_code, wrap_handler
 from bookings_server.api.status import abort_with
 from bookings_server.domain.errors import DomainError, Internal
 from bookings_server.logs import current_call_id
@@ -26,9 +26,9 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
 
     def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> Handler | None:
         handler = continuation(handler_call_details)
         if handler is None:
             return None
@@ -44,7 +44,9 @@ def _mapped(method: str, behavior: Behavior, streaming: bool) -> Behavior:
         def streamed(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
             try:
                 yield from behavior(request, context)
-            except Exception as error:
+            # Catch-all on purpose: any unexpected error becomes INTERNAL (logged, with a call id)
+            # instead of grpc's bare UNKNOWN.
+            except Exception as error:  # noqa: BLE001
                 abort_with(context, _as_domain_error(error, method, context))
 
         return streamed
@@ -52,7 +54,8 @@ def _mapped(method: str, behavior: Behavior, streaming: bool) -> Behavior:
     def unary(request: Any, context: grpc.ServicerContext) -> Any:
         try:
             return behavior(request, context)
-        except Exception as error:
+        # Catch-all on purpose, as above.
+        except Exception as error:  # noqa: BLE001
             abort_with(context, _as_domain_error(error, method, context))
 
     return unary
@@ -65,7 +68,7 @@ def _as_domain_error(error: Exception, method: str, context: grpc.ServicerContex
     """
     if isinstance(error, DomainError):
         return error
-    if context.code() is not None:
+    if servicer_code(context) is not None:
         raise error
     call_id = current_call_id.get() or "unknown"
     log.error(

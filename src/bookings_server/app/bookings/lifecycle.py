@@ -1,7 +1,7 @@
 """ConfirmOrDecline, Confirm, Decline and Cancel: each one locked write transaction.
 
-Every call runs the same steps inside `Database.write()`: find the booking, lock its capacity
-unit (store/locks.py), re-read the booking under the lock, check revision and status, count
+Every call runs the same steps inside `uow.write()`: find the booking, lock its capacity
+unit (`tx.lock`), re-read the booking under the lock, check revision and status, count
 the spots the unit's other bookings hold, decide (domain/lifecycle.py), then write the booking,
 the participant notification (outbox) and the event, so the count and the write are one
 serialized step per unit on every backend and across server processes. On SQLite the write
@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session as DbSession
-
-from bookings_server.app.bookings.create import Clock, utc_now
+from bookings_server.app.clock import Clock, utc_now
+from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain.booking import (
     Actor,
     Booking,
@@ -45,9 +44,6 @@ from bookings_server.domain.lifecycle import (
     validate_revision,
 )
 from bookings_server.domain.outbox import OutboxKind, notification_message
-from bookings_server.store import booking_repository, catalog_repository, outbox_repository
-from bookings_server.store.database import Database
-from bookings_server.store.locks import lock_capacity_unit
 
 
 @dataclass(frozen=True)
@@ -62,7 +58,7 @@ class Notification:
 class LockedBooking:
     """A booking read while its capacity unit is locked, with what decisions need."""
 
-    session: DbSession
+    tx: Transaction
     booking: Booking
     service: Service
     unit: CapacityUnit
@@ -70,12 +66,10 @@ class LockedBooking:
     buffer_after: timedelta
 
     def capacity(self) -> int:
-        return unit_capacity(self.session, self.booking.site_id, self.unit, self.service)
+        return unit_capacity(self.tx, self.unit, self.service)
 
     def taken_by_others(self) -> int:
-        return booking_repository.taken_spots(
-            self.session, self.booking.site_id, self.unit, exclude_booking_id=self.booking.id
-        )
+        return self.tx.bookings.taken_spots(self.unit, exclude_booking_id=self.booking.id)
 
     def fit(self) -> tuple[bool, bool]:
         """(conflicts, overbooks): whether the booking conflicts by SPEC 4's rules, and
@@ -90,13 +84,13 @@ class LockedBooking:
 Decide = Callable[[LockedBooking], Outcome]
 
 
-def unit_capacity(session: DbSession, site_id: str, unit: CapacityUnit, service: Service) -> int:
+def unit_capacity(tx: Transaction, unit: CapacityUnit, service: Service) -> int:
     """Spots of the unit: the session's capacity, the course's smallest session, or 1 for a
     staff member (an appointment holds its staff member exclusively)."""
     if unit.kind is UnitKind.SESSION:
-        return catalog_repository.session_capacity(session, site_id, unit.id)
+        return tx.catalog.session_capacity(unit.id)
     if unit.kind is UnitKind.SCHEDULE:
-        sessions = catalog_repository.list_schedule_sessions(session, site_id, service.id)
+        sessions = tx.catalog.list_schedule_sessions(service.id)
         return course_capacity(service, sessions)
     return 1
 
@@ -104,8 +98,8 @@ def unit_capacity(session: DbSession, site_id: str, unit: CapacityUnit, service:
 class BookingLifecycle:
     """The lifecycle calls on plain data; the servicer decodes requests and encodes replies."""
 
-    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
-        self._database = database
+    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
+        self._uow = uow
         self._clock = clock
 
     def confirm_or_decline(
@@ -217,8 +211,8 @@ class BookingLifecycle:
         now: datetime | None = None,
     ) -> Booking:
         now = now or self._clock()
-        with self._database.write() as session:
-            locked = self._lock(session, principal.site_id, booking_id)
+        with self._uow.write(principal.site_id) as tx:
+            locked = self._lock(tx, booking_id)
             check_revision(locked.booking, revision)
             require_allowed(action, locked.booking.status)
             outcome = decide(locked)
@@ -227,46 +221,41 @@ class BookingLifecycle:
             updated = with_notification(
                 apply_outcome(locked.booking, outcome, payment_status, now), notification
             )
-            stored = booking_repository.update_booking(
-                session,
+            stored = tx.bookings.update_booking(
                 updated,
                 expected_revision=locked.booking.revision,
                 buffer_after=locked.buffer_after,
             )
-            record_change(session, principal, stored, outcome.event_type, notification, now)
+            record_change(tx, principal, stored, outcome.event_type, notification, now)
             return stored
 
-    def _lock(self, session: DbSession, site_id: str, booking_id: str) -> LockedBooking:
-        booking, buffer_after = booking_repository.get_booking_and_buffer(
-            session, site_id, booking_id
-        )
-        service = catalog_repository.get_service(session, site_id, booking.service_id)
+    @staticmethod
+    def _lock(tx: Transaction, booking_id: str) -> LockedBooking:
+        booking, buffer_after = tx.bookings.get_booking_and_buffer(booking_id)
+        service = tx.catalog.get_service(booking.service_id)
         unit = unit_of(booking, service)
-        if not self._database.serializes_writers:
-            lock_units(session, self._database, site_id, [unit])
-            booking, buffer_after = booking_repository.get_booking_and_buffer(
-                session, site_id, booking_id
-            )
+        if not tx.serializes_writers:
+            lock_units(tx, [unit])
+            booking, buffer_after = tx.bookings.get_booking_and_buffer(booking_id)
             check_unit_unchanged(booking, service, unit)
-        return LockedBooking(session, booking, service, unit, buffer_after)
+        return LockedBooking(tx, booking, service, unit, buffer_after)
 
 
-def lock_units(
-    session: DbSession, database: Database, site_id: str, units: Iterable[CapacityUnit]
-) -> None:
+def lock_units(tx: Transaction, units: Iterable[CapacityUnit]) -> None:
     """Lock every unit (in key order, so two callers never wait on each other in a cycle).
 
-    Rows read before the lock sit in the session's identity map with the values seen then;
-    they are expired so the next read reflects the previous lock holder's commit.
+    Units that share a lock key are locked once. Nothing is re-read under the lock from rows
+    the session cached before it: bookings and session capacities are read with Core
+    statements, so they reflect the previous lock holder's commit.
     """
-    for key in sorted({unit.lock_key for unit in units}):
-        lock_capacity_unit(session, site_id, key, lock_timeout_ms=database.lock_timeout_ms)
-    session.expire_all()
+    by_key = {unit.lock_key: unit for unit in units}
+    for key in sorted(by_key):
+        tx.lock(by_key[key])
 
 
-def reread(session: DbSession, booking: Booking, service: Service, unit: CapacityUnit) -> Booking:
+def reread(tx: Transaction, booking: Booking, service: Service, unit: CapacityUnit) -> Booking:
     """The booking as the lock holder sees it; ABORTED if it left `unit` meanwhile."""
-    current = booking_repository.get_booking(session, booking.site_id, booking.id)
+    current = tx.bookings.get_booking(booking.id)
     check_unit_unchanged(current, service, unit)
     return current
 
@@ -278,7 +267,7 @@ def check_unit_unchanged(current: Booking, service: Service, unit: CapacityUnit)
 
 
 def record_change(
-    session: DbSession,
+    tx: Transaction,
     principal: Principal,
     booking: Booking,
     event_type: EventType,
@@ -293,12 +282,10 @@ def record_change(
     if notification.notify:
         message = notification_message(booking, now, event_type.value)
         if message is not None:
-            outbox_repository.enqueue(session, booking.site_id, message, now)
+            tx.outbox.enqueue(message, now)
     if booking.status in (BookingStatus.CANCELED, BookingStatus.DECLINED):
-        outbox_repository.discard_unsent(
-            session, booking.site_id, booking.id, OutboxKind.SMS_REMINDER
-        )
-    booking_repository.append_event(session, event_type, booking, actor_of(principal), now)
+        tx.outbox.discard_unsent(booking.id, OutboxKind.SMS_REMINDER)
+    tx.bookings.append_event(event_type, booking, actor_of(principal), now)
 
 
 def with_notification(booking: Booking, notification: Notification) -> Booking:

@@ -1,17 +1,18 @@
 """RescheduleBooking: move an appointment or class booking to another slot of its service.
 
-The new slot is resolved and checked with CreateBooking's own functions (api/create_booking.py,
+The new slot is resolved and checked with CreateBooking's own functions (app/bookings/targets.py,
 domain/booking_rules.py): session of the service or a slot the staff member's hours offer,
 booking policy, room for the participants. The old and the new capacity unit are both locked
 (in key order) before the booking is re-read and the room counted, so a move races safely with
-confirmations of either slot.
+confirmations of either slot. Errors name the request's fields: the slot rules' paths, relative
+to the slot, are placed under the request's "slot".
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
-from bookings_server.app.bookings.create import Clock, resolve_target, utc_now
 from bookings_server.app.bookings.lifecycle import (
     Notification,
     lock_units,
@@ -19,6 +20,9 @@ from bookings_server.app.bookings.lifecycle import (
     reread,
     with_notification,
 )
+from bookings_server.app.bookings.targets import Target, resolve_slot_target
+from bookings_server.app.clock import Clock, utc_now
+from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain import booking_rules as rules
 from bookings_server.domain.booking import (
     BookedSlot,
@@ -27,14 +31,10 @@ from bookings_server.domain.booking import (
     EventType,
     FlowControl,
 )
-from bookings_server.domain.booking_request import BookingDraft
+from bookings_server.domain.booking_shape import slot_zone_violations
 from bookings_server.domain.capacity import has_conflict, unit_of
-from bookings_server.domain.errors import (
-    DomainError,
-    FailedPrecondition,
-    FieldViolation,
-    InvalidArgument,
-)
+from bookings_server.domain.catalog import Service
+from bookings_server.domain.errors import DomainError, FailedPrecondition, InvalidArgument
 from bookings_server.domain.identity import Principal
 from bookings_server.domain.lifecycle import (
     Action,
@@ -43,20 +43,17 @@ from bookings_server.domain.lifecycle import (
     validate_revision,
 )
 from bookings_server.domain.outbox import OutboxKind, sms_reminder_message
-from bookings_server.store import booking_repository, catalog_repository, outbox_repository
-from bookings_server.store.database import Database
 
 RESCHEDULE_NOT_SUPPORTED = "RESCHEDULE_NOT_SUPPORTED"
-#: Where CreateBooking's rules find the slot, and where RescheduleBookingRequest has it.
-_CREATE_SLOT = "booking.booked_entity.slot"
+#: Where RescheduleBookingRequest has the new slot.
 _REQUEST_SLOT = "slot"
 
 
 class Rescheduler:
     """Runs RescheduleBooking for a verified principal."""
 
-    def __init__(self, database: Database, clock: Clock = utc_now) -> None:
-        self._database = database
+    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
+        self._uow = uow
         self._clock = clock
 
     def reschedule(
@@ -71,7 +68,7 @@ class Rescheduler:
         ignore_booking_policy: bool,
     ) -> Booking:
         validate_revision(revision, required=True)
-        zone_violations = rules.slot_zone_violations(slot, "slot")
+        zone_violations = [v.prefixed(_REQUEST_SLOT) for v in slot_zone_violations(slot)]
         if zone_violations:
             raise InvalidArgument.of(zone_violations)
         overrides = FlowControl(
@@ -79,83 +76,85 @@ class Rescheduler:
             ignore_booking_policy=ignore_booking_policy,
         )
         rules.check_flow_control_allowed(overrides, principal)
-        site_id = principal.site_id
         now = self._clock()
-        with self._database.write() as session:
-            booking = booking_repository.get_booking(session, site_id, booking_id)
+        with self._uow.write(principal.site_id) as tx:
+            booking = tx.bookings.get_booking(booking_id)
             if booking.slot is None:
                 raise FailedPrecondition(
                     "a course booking cannot be rescheduled; cancel it and book again",
                     RESCHEDULE_NOT_SUPPORTED,
                 )
-            service = catalog_repository.get_service(session, site_id, booking.service_id)
-            if slot.service_id and slot.service_id != service.id:
-                raise InvalidArgument.field(
-                    "slot.service_id", "must be the booking's service (a move keeps the service)"
-                )
-            if not slot.session_id and not slot.resource.id:
-                slot = replace(slot, resource=booking.slot.resource)  # same staff member
-            draft = BookingDraft(slot=replace(slot, service_id=service.id))
-            try:
-                rules.check_entity_for_service(draft, service)
-                target = resolve_target(
-                    session, site_id, draft, service, skip_availability_validation
-                )
-            except DomainError as error:
-                raise on_request_slot(error) from error
+            service = tx.catalog.get_service(booking.service_id)
+            target = _new_target(tx, booking.slot, service, slot, skip_availability_validation)
             rules.check_booking_policy(service, target.start, now, ignore_booking_policy)
             old_unit = unit_of(booking, service)
-            lock_units(session, self._database, site_id, [old_unit, target.unit])
-            current = reread(session, booking, service, old_unit)
+            lock_units(tx, [old_unit, target.unit])
+            current = reread(tx, booking, service, old_unit)
             check_revision(current, revision)
             require_allowed(Action.RESCHEDULE, current.status)
-            taken = booking_repository.taken_spots(
-                session, site_id, target.unit, exclude_booking_id=current.id
+            stored = _move(
+                tx, current, target, notification, now, skip=skip_availability_validation
             )
-            rules.check_capacity(
-                target.unit,
-                capacity=target.capacity,
-                taken=taken,
-                participants=current.participants,
-                status=BookingStatus.CREATED,
-                skip=skip_availability_validation,
-            )
-            overbooks = has_conflict(target.unit, target.capacity, taken, current.participants)
-            moved = replace(
-                current,
-                slot=target.slot,
-                start=target.start,
-                end=target.end,
-                double_booked=current.status.takes_capacity and overbooks,
-                revision=current.revision + 1,
-                updated_date=now,
-            )
-            stored = booking_repository.update_booking(
-                session,
-                with_notification(moved, notification),
-                expected_revision=current.revision,
-                buffer_after=target.buffer_after,
-            )
-            outbox_repository.discard_unsent(session, site_id, stored.id, OutboxKind.SMS_REMINDER)
-            reminder = sms_reminder_message(stored, now)
-            if reminder is not None:
-                outbox_repository.enqueue(session, site_id, reminder, now)
-            record_change(
-                session, principal, stored, EventType.BOOKING_RESCHEDULED, notification, now
-            )
+            record_change(tx, principal, stored, EventType.BOOKING_RESCHEDULED, notification, now)
             return stored
 
 
-def on_request_slot(error: DomainError) -> DomainError:
-    """`error` from CreateBooking's slot rules, its field paths renamed to this request's."""
-    if not error.violations:
-        return error
+def _new_target(
+    tx: Transaction, booked: BookedSlot, service: Service, slot: BookedSlot, skip: bool
+) -> Target:
+    """Where a booking of `booked` moves: `slot` of the same service, by default with the same
+    staff member."""
+    if slot.service_id and slot.service_id != service.id:
+        raise InvalidArgument.field(
+            "slot.service_id", "must be the booking's service (a move keeps the service)"
+        )
+    if not slot.session_id and not slot.resource.id:
+        slot = replace(slot, resource=booked.resource)  # same staff member
+    slot = replace(slot, service_id=service.id)
+    try:
+        rules.check_slot_for_service(slot, service)
+        return resolve_slot_target(tx.catalog, slot, service, skip)
+    except DomainError as error:
+        raise error.with_field_prefix(_REQUEST_SLOT) from error
 
-    def rename(path: str) -> str:
-        if path.startswith(_CREATE_SLOT):
-            return _REQUEST_SLOT + path[len(_CREATE_SLOT) :]
-        return path
 
-    metadata = {k: rename(v) if k == "field" else v for k, v in error.metadata.items()}
-    violations = tuple(FieldViolation(rename(v.field), v.description) for v in error.violations)
-    return type(error)(None, error.reason, violations=violations, metadata=metadata)
+def _move(
+    tx: Transaction,
+    current: Booking,
+    target: Target,
+    notification: Notification,
+    now: datetime,
+    *,
+    skip: bool,
+) -> Booking:
+    """Store `current` at `target` if there is room (`skip`: whether or not), its SMS
+    reminder rescheduled; under both units' locks."""
+    taken = tx.bookings.taken_spots(target.unit, exclude_booking_id=current.id)
+    rules.check_capacity(
+        target.unit,
+        capacity=target.capacity,
+        taken=taken,
+        participants=current.participants,
+        status=BookingStatus.CREATED,
+        skip=skip,
+    )
+    overbooks = has_conflict(target.unit, target.capacity, taken, current.participants)
+    moved = replace(
+        current,
+        slot=target.slot,
+        start=target.start,
+        end=target.end,
+        double_booked=current.status.takes_capacity and overbooks,
+        revision=current.revision + 1,
+        updated_date=now,
+    )
+    stored = tx.bookings.update_booking(
+        with_notification(moved, notification),
+        expected_revision=current.revision,
+        buffer_after=target.buffer_after,
+    )
+    tx.outbox.discard_unsent(stored.id, OutboxKind.SMS_REMINDER)
+    reminder = sms_reminder_message(stored, now)
+    if reminder is not None:
+        tx.outbox.enqueue(reminder, now)
+    return stored

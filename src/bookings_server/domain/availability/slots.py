@@ -149,24 +149,34 @@ def iter_slot_starts(
     for interval in staff.working_hours:
         by_weekday.setdefault(interval.weekday, []).append(interval)
     pending: list[datetime] = []
-    last: datetime | None = None
     for day in _local_days(zone, window_start, window_end):
         intervals = by_weekday.get(day.weekday())
         if not intervals:
             continue
-        floor = _earliest_instant_of(day)
-        while pending and pending[0] < floor:
-            start = heapq.heappop(pending)
-            if start != last:
-                yield start
-                last = start
-        for interval in intervals:
-            for start in _interval_starts(
-                day, interval.start, interval.end, zone, duration, buffer
-            ):
-                if window_start <= start < window_end:
-                    heapq.heappush(pending, start)
-    while pending:
+        yield from _pop_before(pending, _earliest_instant_of(day))
+        for start in _day_starts(day, intervals, zone, duration, buffer):
+            if window_start <= start < window_end:
+                heapq.heappush(pending, start)
+    yield from _pop_before(pending, None)
+
+
+def _day_starts(
+    day: date,
+    intervals: Iterable[WorkingInterval],
+    zone: ZoneInfo,
+    duration: timedelta,
+    buffer: timedelta,
+) -> Iterator[datetime]:
+    """The slot starts of each of `day`'s working intervals (ascending per interval)."""
+    for interval in intervals:
+        yield from _interval_starts(day, interval.start, interval.end, zone, duration, buffer)
+
+
+def _pop_before(pending: list[datetime], floor: datetime | None) -> Iterator[datetime]:
+    """Pop the heap `pending` in order while its least start is below `floor` (None: empty
+    it), each distinct start once: a start equal to the last one popped is dropped."""
+    last: datetime | None = None
+    while pending and (floor is None or pending[0] < floor):
         start = heapq.heappop(pending)
         if start != last:
             yield start

@@ -29,7 +29,7 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-def _render_item(type_: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+def _render_item(type_: str, item: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
     """Autogenerate writes UTCDateTime columns as plain timestamptz: migrations stay
     independent of the application's Python types."""
     if type_ == "type" and isinstance(item, UTCDateTime):

@@ -1,0 +1,343 @@
+"""Where QueryAvailability's entries come from: one source per service (and staff member).
+
+A source produces its entries for one phase (bookable, then not bookable) in sort-key order,
+as compact `Candidate`s; the query merges the sources' runs and builds only the page's
+entries. Class sessions and courses are few and built up front (`ListSource`); appointment
+slots are generated lazily from working hours (`AppointmentSource`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+
+from typing_extensions import override
+
+from bookings_server.domain.availability.entries import (
+    AvailabilityData,
+    AvailabilityEntry,
+    Occupancy,
+    WaitingListSpots,
+)
+from bookings_server.domain.availability.request import AvailabilityQuery
+from bookings_server.domain.availability.slots import BusyInterval, FreeTime, iter_slot_starts
+from bookings_server.domain.booking import BookedSlot, SlotResource
+from bookings_server.domain.catalog import Service, ServiceType, Session, StaffMember
+from bookings_server.domain.policy import (
+    PolicyViolations,
+    bookable_starts,
+    clamped_shift,
+    policy_violations,
+)
+
+_MICROSECOND = timedelta(microseconds=1)
+
+#: A candidate entry in the answer's order, without the cost of building it:
+#: (start, end, service id, resource id, session id, schedule id, source index, position).
+#: The first six are the sort key after `bookable`; source index and position make equal keys
+#: keep the order in which the entries were found, as a stable sort would.
+Candidate = tuple[datetime, datetime, str, str, str, str, int, int]
+#: A half-open range of slot starts.
+_Window = tuple[datetime, datetime]
+
+
+class Source(ABC):
+    """The entries of one service (and staff member), produced in sort-key order per phase."""
+
+    @abstractmethod
+    def candidates(self, bookable: bool, start: datetime, end: datetime) -> Iterator[Candidate]:
+        """This source's entries for the query range [start, end) that are (not) `bookable`,
+        in sort-key order."""
+
+    @abstractmethod
+    def pattern(self, candidate: Candidate) -> AvailabilityEntry:
+        """The entry `candidate` stands for, but for its times (see `PageRow`)."""
+
+
+class ListSource(Source):
+    """Entries built up front (class sessions, courses: few per query, already in range)."""
+
+    def __init__(self, index: int, entries: Iterable[AvailabilityEntry]) -> None:
+        self._index = index
+        self._entries = sorted(entries, key=AvailabilityEntry.sort_key)
+
+    @override
+    def candidates(self, bookable: bool, start: datetime, end: datetime) -> Iterator[Candidate]:
+        for position, entry in enumerate(self._entries):
+            if entry.bookable == bookable:
+                slot = entry.slot
+                assert slot.end is not None
+                yield (
+                    entry.start,
+                    slot.end,
+                    slot.service_id,
+                    slot.resource.id,
+                    slot.session_id,
+                    entry.schedule_id,
+                    self._index,
+                    position,
+                )
+
+    @override
+    def pattern(self, candidate: Candidate) -> AvailabilityEntry:
+        return self._entries[candidate[7]]
+
+
+class AppointmentSource(Source):
+    """The free slots of one staff member for one appointment service, generated lazily.
+
+    All slots of one service have the same spots, so whether a slot is bookable depends only
+    on its start: bookable ones start in the policy's `BookableStarts`. Each phase therefore
+    generates only the part of the range it lists.
+    """
+
+    def __init__(
+        self,
+        index: int,
+        service: Service,
+        staff: StaffMember,
+        resource: SlotResource,
+        busy: Sequence[BusyInterval],
+        now: datetime,
+    ) -> None:
+        assert service.duration is not None
+        self._index = index
+        self._service = service
+        self._staff = staff
+        self._resource = resource
+        self._duration = service.duration
+        self._free = FreeTime(service.buffer_after, staff.blocked_times, busy)
+        self.open_spots = max(0, service.default_capacity)
+        self._bookable = bookable_starts(service, now)
+        self._patterns: dict[tuple[bool, bool], AvailabilityEntry] = {}
+        self._any_bookable = self.open_spots > 0 and self._bookable.accepts_some_start
+
+    def _windows(self, bookable: bool, start: datetime, end: datetime) -> list[_Window]:
+        low, until = self._bookable.earliest, self._bookable.latest
+        high = None if until is None else clamped_shift(until, _MICROSECOND)
+        if not self._any_bookable:
+            windows = [] if bookable else [(start, end)]
+        elif bookable:
+            windows = [(max(start, low), end if high is None else min(end, high))]
+        else:
+            windows = [(start, min(end, low))]
+            if high is not None:
+                windows.append((max(start, high), end))
+        return [(a, b) for a, b in windows if a < b]
+
+    @override
+    def candidates(self, bookable: bool, start: datetime, end: datetime) -> Iterator[Candidate]:
+        duration, free = self._duration, self._free
+        service_id, staff_id, index = self._service.id, self._staff.id, self._index
+        for low, high in self._windows(bookable, start, end):
+            for slot_start in iter_slot_starts(
+                self._staff, duration, self._service.buffer_after, low, high
+            ):
+                slot_end = slot_start + duration
+                if free.always or free.is_free(slot_start, slot_end):
+                    yield (slot_start, slot_end, service_id, staff_id, "", "", index, 0)
+
+    @override
+    def pattern(self, candidate: Candidate) -> AvailabilityEntry:
+        start, bookable = candidate[0], self._bookable
+        # Entries differ only by their policy outcome: one pattern per (too early, too late).
+        key = (bookable.too_early(start), bookable.too_late(start))
+        found = self._patterns.get(key)
+        if found is None:
+            found = self._patterns[key] = self._new_pattern(bookable.violations(start))
+        return found
+
+    def _new_pattern(self, violations: PolicyViolations) -> AvailabilityEntry:
+        service = self._service
+        slot = BookedSlot(
+            service_id=service.id,
+            timezone=self._staff.timezone,
+            schedule_id=service.schedule_id,
+            resource=self._resource,
+            location=service.location,
+        )
+        return AvailabilityEntry(
+            slot=slot,
+            bookable=self.open_spots > 0 and not violations.any,
+            total_spots=service.default_capacity,
+            open_spots=self.open_spots,
+            violations=violations,
+        )
+
+
+class EntryFactory:
+    """Builds the entries of classes and courses for one query from `now` and the data."""
+
+    def __init__(self, data: AvailabilityData, now: datetime) -> None:
+        self._data = data
+        self._now = now
+        self._resources: dict[str, SlotResource] = {}
+
+    def resource(self, staff_id: str) -> SlotResource:
+        found = self._resources.get(staff_id)
+        if found is None:
+            staff = self._data.staff.get(staff_id)
+            found = (
+                SlotResource(id=staff_id)
+                if staff is None
+                else SlotResource(staff.id, staff.name, staff.email, staff.schedule_id)
+            )
+            self._resources[staff_id] = found
+        return found
+
+    def _waiting_list(self, service: Service, waiting: int) -> WaitingListSpots | None:
+        policy = service.waiting_list
+        if not policy.enabled or service.type is ServiceType.APPOINTMENT:
+            return None
+        return WaitingListSpots(policy.capacity, max(0, policy.capacity - waiting))
+
+    def entry(
+        self,
+        service: Service,
+        slot: BookedSlot,
+        total_spots: int,
+        occupancy: Occupancy,
+        schedule_id: str = "",
+    ) -> AvailabilityEntry:
+        assert slot.start is not None and slot.end is not None
+        violations = policy_violations(service, slot.start, self._now)
+        open_spots = max(0, total_spots - occupancy.taken)
+        return AvailabilityEntry(
+            slot=slot,
+            bookable=open_spots > 0 and not violations.any,
+            total_spots=total_spots,
+            open_spots=open_spots,
+            violations=violations,
+            waiting_list=self._waiting_list(service, occupancy.waiting),
+            schedule_id=schedule_id,
+        )
+
+    def class_sessions(
+        self,
+        service: Service,
+        sessions: Sequence[Session],
+        resource_ids: frozenset[str],
+        start: datetime,
+        end: datetime,
+    ) -> list[AvailabilityEntry]:
+        """One entry per session starting in [start, end), full ones included."""
+        entries = []
+        for session in sessions:
+            if not start <= session.start < end:
+                continue
+            if resource_ids and session.staff_member_id not in resource_ids:
+                continue
+            slot = BookedSlot(
+                service_id=service.id,
+                start=session.start,
+                end=session.end,
+                timezone=session.timezone,
+                session_id=session.id,
+                schedule_id=session.schedule_id,
+                resource=self.resource(session.staff_member_id),
+                location=session.location,
+            )
+            occupancy = self._data.session_occupancy.get(session.id, Occupancy())
+            entries.append(self.entry(service, slot, session.capacity, occupancy))
+        return entries
+
+    def course(
+        self,
+        service: Service,
+        sessions: Sequence[Session],
+        resource_ids: frozenset[str],
+        start: datetime,
+        end: datetime,
+    ) -> list[AvailabilityEntry]:
+        """The course (the service's schedule of sessions) when it runs during [start, end).
+
+        It spans the first session's start to the last session's end; its capacity is the
+        smallest session capacity (a seat is a seat in every session); the booking policy is
+        judged at the first session's start.
+        """
+        if not sessions:
+            return []
+        first = min(sessions, key=lambda s: (s.start, s.id))
+        last_end = max(s.end for s in sessions)
+        if not (first.start < end and last_end > start):
+            return []
+        if resource_ids and not {s.staff_member_id for s in sessions} & resource_ids:
+            return []
+        slot = BookedSlot(
+            service_id=service.id,
+            start=first.start,
+            end=last_end,
+            timezone=first.timezone,
+            schedule_id=service.schedule_id,
+            resource=self.resource(first.staff_member_id),
+            location=first.location,
+        )
+        occupancy = self._data.schedule_occupancy.get(service.schedule_id, Occupancy())
+        capacity = min(s.capacity for s in sessions)
+        return [self.entry(service, slot, capacity, occupancy, service.schedule_id)]
+
+
+def _appointment_sources(
+    service: Service,
+    query: AvailabilityQuery,
+    data: AvailabilityData,
+    factory: EntryFactory,
+    now: datetime,
+    first_index: int,
+) -> list[AppointmentSource]:
+    """One source per staff member of the service (restricted to the queried resources)."""
+    if service.duration is None or max(0, service.default_capacity) < query.min_open_spots:
+        return []
+    sources: list[AppointmentSource] = []
+    resource_ids = query.resource_filter
+    for staff_id in dict.fromkeys(service.staff_member_ids):
+        staff = data.staff.get(staff_id)
+        if staff is None or (resource_ids and staff_id not in resource_ids):
+            continue
+        sources.append(
+            AppointmentSource(
+                first_index + len(sources),
+                service,
+                staff,
+                factory.resource(staff_id),
+                data.busy.get(staff_id, ()),
+                now,
+            )
+        )
+    return sources
+
+
+def _group_entries(
+    service: Service, sessions: Sequence[Session], query: AvailabilityQuery, factory: EntryFactory
+) -> list[AvailabilityEntry]:
+    """The entries of a class or course service with at least the queried open spots."""
+    assert query.start is not None and query.end is not None
+    if service.type is ServiceType.CLASS:
+        found = factory.class_sessions(
+            service, sessions, query.resource_filter, query.start, query.end
+        )
+    else:
+        found = factory.course(service, sessions, query.resource_filter, query.start, query.end)
+    return [entry for entry in found if entry.open_spots >= query.min_open_spots]
+
+
+def build_sources(
+    query: AvailabilityQuery, data: AvailabilityData, services: Sequence[Service], now: datetime
+) -> list[Source]:
+    """Where the query's entries come from, in the order a stable sort would keep ties."""
+    factory = EntryFactory(data, now)
+    sessions_by_service: dict[str, list[Session]] = defaultdict(list)
+    for session in data.sessions:
+        sessions_by_service[session.service_id].append(session)
+    sources: list[Source] = []
+    for service in services:
+        if service.type is ServiceType.APPOINTMENT:
+            sources.extend(_appointment_sources(service, query, data, factory, now, len(sources)))
+        else:
+            sessions = sessions_by_service.get(service.id, [])
+            sources.append(
+                ListSource(len(sources), _group_entries(service, sessions, query, factory))
+            )
+    return sources
