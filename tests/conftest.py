@@ -168,12 +168,23 @@ def database_url(
 ) -> Iterator[str]:
     """A fresh, migrated, empty database: a SQLite file, or a PostgreSQL database."""
     if request.param == "sqlite":
-        path = tmp_path / "store.sqlite3"
-        shutil.copyfile(sqlite_template, path)
-        yield f"sqlite:///{path}"
+        yield _fresh_sqlite(tmp_path, sqlite_template)
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
     name = f"test_{uuid.uuid4().hex[:16]}"
     server.admin(f"CREATE DATABASE {name} TEMPLATE {server.template} STRATEGY FILE_COPY")
     yield server.url(name)
     server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh, migrated, empty SQLite database, for wire tests of rules that no store changes:
+    what differs on PostgreSQL (locks, races, idempotency, SQL) is tested on both stores."""
+    return _fresh_sqlite(tmp_path, sqlite_template)
+
+
+def _fresh_sqlite(tmp_path: Path, template: Path) -> str:
+    path = tmp_path / "store.sqlite3"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"

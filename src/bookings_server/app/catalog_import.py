@@ -23,12 +23,8 @@ from bookings_server.app.catalog import (
     update_staff_member_in,
     upsert_keyed_sessions_in,
 )
-from bookings_server.app.catalog_file import (
-    CatalogDocument,
-    ServiceEntry,
-    SessionEntry,
-    StaffEntry,
-)
+from bookings_server.app.catalog_file import CatalogDocument, SessionEntry, StaffEntry
+from bookings_server.app.catalog_file_services import ServiceEntry
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain.catalog import SessionSpec
