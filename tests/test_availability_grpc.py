@@ -22,6 +22,7 @@ from google.protobuf import timestamp_pb2
 from sqlalchemy import event
 
 from bookings_server.app.availability import AvailabilityReader
+from bookings_server.app.catalog import Catalog
 from bookings_server.app.unit_of_work import SqlUnitOfWork
 from bookings_server.domain.availability.request import AvailabilityQuery
 from bookings_server.domain.catalog import (
@@ -32,7 +33,6 @@ from bookings_server.domain.catalog import (
     WaitingListPolicy,
     WorkingInterval,
 )
-from bookings_server.store import catalog_repository
 from bookings_server.store.database import Database
 
 SITE = "site-a"
@@ -56,45 +56,40 @@ def seed(database_url: str) -> Seeded:
     15-minute buffer), a yoga class of 2 (waiting list of 3) on the spring-forward Sunday, and
     a course of 4 meeting three Saturdays from 2027-03-13."""
     database = Database.from_url(database_url)
+    catalog = Catalog(SqlUnitOfWork(database))
     try:
-        with database.write() as db:
-            staff = catalog_repository.create_staff_member(
-                db,
-                SITE,
-                StaffMember(
-                    id="",
-                    site_id=SITE,
-                    name="Dana",
-                    timezone=ZONE,
-                    schedule_id="",
-                    email="dana@example.com",
-                    working_hours=tuple(WorkingInterval(d, time(0), time(4)) for d in range(7)),
-                ),
-            )
-            appointment = catalog_repository.create_service(
-                db, SITE, service(ServiceType.APPOINTMENT, staff_member_ids=(staff.id,))
-            )
-            yoga = catalog_repository.create_service(
-                db,
-                SITE,
-                service(
-                    ServiceType.CLASS,
-                    default_capacity=2,
-                    waiting_list=WaitingListPolicy(enabled=True, capacity=3),
-                ),
-            )
-            start = local(ZONE, 2027, 3, 14, 9)
-            [session] = catalog_repository.create_sessions(
-                db, SITE, SessionSpec(yoga.id, start, start + timedelta(hours=1))
-            )
-            course = catalog_repository.create_service(
-                db, SITE, service(ServiceType.COURSE, default_capacity=4)
-            )
-            for day in (13, 20, 27):
-                start = local(ZONE, 2027, 3, day, 10)
-                catalog_repository.create_sessions(
-                    db, SITE, SessionSpec(course.id, start, start + timedelta(hours=2))
-                )
+        hours = tuple(WorkingInterval(d, time(0), time(4)) for d in range(7))
+        staff = catalog.create_staff_member(
+            SITE,
+            StaffMember(
+                id="",
+                site_id=SITE,
+                name="Dana",
+                timezone=ZONE,
+                schedule_id="",
+                email="dana@example.com",
+                working_hours=hours,
+            ),
+        )
+        appointment = catalog.create_service(
+            SITE, service(ServiceType.APPOINTMENT, staff_member_ids=(staff.id,))
+        )
+        yoga = catalog.create_service(
+            SITE,
+            service(
+                ServiceType.CLASS,
+                default_capacity=2,
+                waiting_list=WaitingListPolicy(enabled=True, capacity=3),
+            ),
+        )
+        start = local(ZONE, 2027, 3, 14, 9)
+        [session] = catalog.create_sessions(
+            SITE, SessionSpec(yoga.id, start, start + timedelta(hours=1))
+        )
+        course = catalog.create_service(SITE, service(ServiceType.COURSE, default_capacity=4))
+        for day in (13, 20, 27):
+            start = local(ZONE, 2027, 3, day, 10)
+            catalog.create_sessions(SITE, SessionSpec(course.id, start, start + timedelta(hours=2)))
     finally:
         database.dispose()
     return Seeded(appointment.id, staff.id, yoga.id, session.id, course.id)

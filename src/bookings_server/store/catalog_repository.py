@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.orm import Session as DbSession
 
-from bookings_server.domain.catalog import Service, ServiceType, Session, SessionSpec, StaffMember
-from bookings_server.domain.catalog_recurrence import expand, parse_recurrence
+from bookings_server.domain.catalog import Service, ServiceType, StaffMember
 from bookings_server.domain.errors import NotFound
 from bookings_server.store.catalog_rows import (
     blocked_time_row,
@@ -320,31 +319,3 @@ class CatalogRepository(SessionRepository):
             for i, blocked in enumerate(staff.blocked_times)
         )
         self._session.flush()
-
-
-# --- transitional module functions ---------------------------------------------------------
-# Test helpers of other areas (tests/booking_helpers.py, tests/lifecycle_support.py, ...) still
-# seed the catalog with these. They only write, without the rules of app/catalog.py; remove
-# them once those helpers use `tx.catalog` or app/catalog.py.
-
-
-def create_service(db: DbSession, site_id: str, service: Service) -> Service:
-    return CatalogRepository(db, site_id).create_service(service, datetime.now(UTC))
-
-
-def create_staff_member(db: DbSession, site_id: str, staff: StaffMember) -> StaffMember:
-    return CatalogRepository(db, site_id).create_staff_member(staff, datetime.now(UTC))
-
-
-def create_sessions(
-    db: DbSession, site_id: str, spec: SessionSpec, recurrence: str = ""
-) -> list[Session]:
-    repository = CatalogRepository(db, site_id)
-    if not recurrence:
-        return repository.create_sessions(
-            spec, [(None, spec.start, spec.end)], "", datetime.now(UTC)
-        )
-    zone = repository.get_service(spec.service_id).timezone
-    spans = expand(parse_recurrence(recurrence), spec.start, spec.end, zone)
-    occurrences = [(None, start, end) for start, end in spans]
-    return repository.create_sessions(spec, occurrences, new_id(), datetime.now(UTC))
