@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
@@ -33,7 +33,6 @@ class Config:
     jwt_audience: str = "bookings"
     #: Run the outbox delivery worker inside the server process.
     run_worker: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def sqlite_path(self) -> Path:
