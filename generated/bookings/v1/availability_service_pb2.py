@@ -27,7 +27,7 @@ from bookings.v1 import options_pb2 as bookings_dot_v1_dot_options__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&bookings/v1/availability_service.proto\x12\x0b\x62ookings.v1\x1a\x19\x62ookings/v1/booking.proto\x1a\x19\x62ookings/v1/options.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa9\x02\n\x18QueryAvailabilityRequest\x12\x12\n\nservice_id\x18\x01 \x03(\t\x12.\n\nstart_date\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x13\n\x0bresource_id\x18\x05 \x03(\t\x12\x15\n\x08\x62ookable\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x12\n\nopen_spots\x18\x07 \x01(\x05\x12\x15\n\rslots_per_day\x18\x08 \x01(\x05\x12\x11\n\tpage_size\x18\t \x01(\x05\x12\x12\n\npage_token\x18\n \x01(\tB\x0b\n\t_bookable\"\x83\x01\n\x19QueryAvailabilityResponse\x12;\n\x14\x61vailability_entries\x18\x01 \x03(\x0b\x32\x1d.bookings.v1.SlotAvailability\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x10\n\x08timezone\x18\x03 \x01(\t\"\xc4\x02\n\x10SlotAvailability\x12%\n\x04slot\x18\x01 \x01(\x0b\x32\x17.bookings.v1.BookedSlot\x12\x10\n\x08\x62ookable\x18\x02 \x01(\x08\x12\x13\n\x0btotal_spots\x18\x03 \x01(\x05\x12\x12\n\nopen_spots\x18\x04 \x01(\x05\x12.\n\x0cwaiting_list\x18\x05 \x01(\x0b\x32\x18.bookings.v1.WaitingList\x12G\n\x19\x62ooking_policy_violations\x18\x06 \x01(\x0b\x32$.bookings.v1.BookingPolicyViolations\x12\x0e\n\x06locked\x18\x07 \x01(\x08\x12\x18\n\x10local_start_date\x18\x08 \x01(\t\x12\x16\n\x0elocal_end_date\x18\t \x01(\t\x12\x13\n\x0bschedule_id\x18\n \x01(\t\"6\n\x0bWaitingList\x12\x13\n\x0btotal_spots\x18\x01 \x01(\x05\x12\x12\n\nopen_spots\x18\x02 \x01(\x05\"l\n\x17\x42ookingPolicyViolations\x12\x19\n\x11too_early_to_book\x18\x01 \x01(\x08\x12\x18\n\x10too_late_to_book\x18\x02 \x01(\x08\x12\x1c\n\x14\x62ook_online_disabled\x18\x03 \x01(\x08\x32\x99\x02\n\x13\x41vailabilityService\x12\x81\x02\n\x11QueryAvailability\x12%.bookings.v1.QueryAvailabilityRequest\x1a&.bookings.v1.QueryAvailabilityResponse\"\x9c\x01\x8a\xb5\x18&SCOPE.DC-BOOKINGS.READ-BOOKINGS-PUBLIC\x8a\xb5\x18\x1fSCOPE.DC-BOOKINGS.READ-CALENDAR\x8a\xb5\x18!SCOPE.DC-BOOKINGS.MANAGE-BOOKINGS\x8a\xb5\x18&SCOPE.DC-BOOKINGS-MEGA.MANAGE-BOOKINGSb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&bookings/v1/availability_service.proto\x12\x0b\x62ookings.v1\x1a\x19\x62ookings/v1/booking.proto\x1a\x19\x62ookings/v1/options.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x02\n\x18QueryAvailabilityRequest\x12\x12\n\nservice_id\x18\x01 \x03(\t\x12.\n\nstart_date\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x13\n\x0bresource_id\x18\x05 \x03(\t\x12\x15\n\x08\x62ookable\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\x12\n\nopen_spots\x18\x07 \x01(\x05\x12\x15\n\rslots_per_day\x18\x08 \x01(\x05\x12\x11\n\tpage_size\x18\t \x01(\x05\x12\x12\n\npage_token\x18\n \x01(\t\x12\x13\n\x0bmerge_staff\x18\x0b \x01(\x08\x42\x0b\n\t_bookable\"\x83\x01\n\x19QueryAvailabilityResponse\x12;\n\x14\x61vailability_entries\x18\x01 \x03(\x0b\x32\x1d.bookings.v1.SlotAvailability\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x10\n\x08timezone\x18\x03 \x01(\t\"\xc4\x02\n\x10SlotAvailability\x12%\n\x04slot\x18\x01 \x01(\x0b\x32\x17.bookings.v1.BookedSlot\x12\x10\n\x08\x62ookable\x18\x02 \x01(\x08\x12\x13\n\x0btotal_spots\x18\x03 \x01(\x05\x12\x12\n\nopen_spots\x18\x04 \x01(\x05\x12.\n\x0cwaiting_list\x18\x05 \x01(\x0b\x32\x18.bookings.v1.WaitingList\x12G\n\x19\x62ooking_policy_violations\x18\x06 \x01(\x0b\x32$.bookings.v1.BookingPolicyViolations\x12\x0e\n\x06locked\x18\x07 \x01(\x08\x12\x18\n\x10local_start_date\x18\x08 \x01(\t\x12\x16\n\x0elocal_end_date\x18\t \x01(\t\x12\x13\n\x0bschedule_id\x18\n \x01(\t\"6\n\x0bWaitingList\x12\x13\n\x0btotal_spots\x18\x01 \x01(\x05\x12\x12\n\nopen_spots\x18\x02 \x01(\x05\"l\n\x17\x42ookingPolicyViolations\x12\x19\n\x11too_early_to_book\x18\x01 \x01(\x08\x12\x18\n\x10too_late_to_book\x18\x02 \x01(\x08\x12\x1c\n\x14\x62ook_online_disabled\x18\x03 \x01(\x08\x32\x99\x02\n\x13\x41vailabilityService\x12\x81\x02\n\x11QueryAvailability\x12%.bookings.v1.QueryAvailabilityRequest\x1a&.bookings.v1.QueryAvailabilityResponse\"\x9c\x01\x8a\xb5\x18&SCOPE.DC-BOOKINGS.READ-BOOKINGS-PUBLIC\x8a\xb5\x18\x1fSCOPE.DC-BOOKINGS.READ-CALENDAR\x8a\xb5\x18!SCOPE.DC-BOOKINGS.MANAGE-BOOKINGS\x8a\xb5\x18&SCOPE.DC-BOOKINGS-MEGA.MANAGE-BOOKINGSb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,15 +37,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AVAILABILITYSERVICE'].methods_by_name['QueryAvailability']._loaded_options = None
   _globals['_AVAILABILITYSERVICE'].methods_by_name['QueryAvailability']._serialized_options = b'\212\265\030&SCOPE.DC-BOOKINGS.READ-BOOKINGS-PUBLIC\212\265\030\037SCOPE.DC-BOOKINGS.READ-CALENDAR\212\265\030!SCOPE.DC-BOOKINGS.MANAGE-BOOKINGS\212\265\030&SCOPE.DC-BOOKINGS-MEGA.MANAGE-BOOKINGS'
   _globals['_QUERYAVAILABILITYREQUEST']._serialized_start=143
-  _globals['_QUERYAVAILABILITYREQUEST']._serialized_end=440
-  _globals['_QUERYAVAILABILITYRESPONSE']._serialized_start=443
-  _globals['_QUERYAVAILABILITYRESPONSE']._serialized_end=574
-  _globals['_SLOTAVAILABILITY']._serialized_start=577
-  _globals['_SLOTAVAILABILITY']._serialized_end=901
-  _globals['_WAITINGLIST']._serialized_start=903
-  _globals['_WAITINGLIST']._serialized_end=957
-  _globals['_BOOKINGPOLICYVIOLATIONS']._serialized_start=959
-  _globals['_BOOKINGPOLICYVIOLATIONS']._serialized_end=1067
-  _globals['_AVAILABILITYSERVICE']._serialized_start=1070
-  _globals['_AVAILABILITYSERVICE']._serialized_end=1351
+  _globals['_QUERYAVAILABILITYREQUEST']._serialized_end=461
+  _globals['_QUERYAVAILABILITYRESPONSE']._serialized_start=464
+  _globals['_QUERYAVAILABILITYRESPONSE']._serialized_end=595
+  _globals['_SLOTAVAILABILITY']._serialized_start=598
+  _globals['_SLOTAVAILABILITY']._serialized_end=922
+  _globals['_WAITINGLIST']._serialized_start=924
+  _globals['_WAITINGLIST']._serialized_end=978
+  _globals['_BOOKINGPOLICYVIOLATIONS']._serialized_start=980
+  _globals['_BOOKINGPOLICYVIOLATIONS']._serialized_end=1088
+  _globals['_AVAILABILITYSERVICE']._serialized_start=1091
+  _globals['_AVAILABILITYSERVICE']._serialized_end=1372
 # @@protoc_insertion_point(module_scope)

@@ -36,6 +36,7 @@ class QueryAvailabilityRequest(_message.Message):
     SLOTS_PER_DAY_FIELD_NUMBER: _builtins.int
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    MERGE_STAFF_FIELD_NUMBER: _builtins.int
     timezone: _builtins.str
     """IANA zone in which days are counted for slots_per_day and in which local times are
     reported. Default: the first service's zone.
@@ -49,7 +50,15 @@ class QueryAvailabilityRequest(_message.Message):
     page_size: _builtins.int
     """At most this many entries per page (default 100, at most 1000)."""
     page_token: _builtins.str
-    """next_page_token of the previous page; must come with the same request."""
+    """next_page_token of the previous page; must come with the same request, on the same site.
+    Tokens are signed by the server: an edited or foreign token is INVALID_ARGUMENT
+    INVALID_PAGE_TOKEN.
+    """
+    merge_staff: _builtins.bool
+    """One entry per start for appointments instead of one per staff member: total_spots and
+    open_spots count the staff members who offer / are free for the start, and the slot's
+    resource is empty (book it as "any staff member").
+    """
     @_builtins.property
     def service_id(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """The services to query. At least one is required."""
@@ -79,10 +88,11 @@ class QueryAvailabilityRequest(_message.Message):
         slots_per_day: _builtins.int = ...,
         page_size: _builtins.int = ...,
         page_token: _builtins.str = ...,
+        merge_staff: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_bookable", b"_bookable", "bookable", b"bookable", "end_date", b"end_date", "start_date", b"start_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_bookable", b"_bookable", "bookable", b"bookable", "end_date", b"end_date", "open_spots", b"open_spots", "page_size", b"page_size", "page_token", b"page_token", "resource_id", b"resource_id", "service_id", b"service_id", "slots_per_day", b"slots_per_day", "start_date", b"start_date", "timezone", b"timezone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_bookable", b"_bookable", "bookable", b"bookable", "end_date", b"end_date", "merge_staff", b"merge_staff", "open_spots", b"open_spots", "page_size", b"page_size", "page_token", b"page_token", "resource_id", b"resource_id", "service_id", b"service_id", "slots_per_day", b"slots_per_day", "start_date", b"start_date", "timezone", b"timezone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__bookable: _TypeAlias = _typing.Literal["bookable"]  # noqa: Y015
     _WhichOneofArgType__bookable: _TypeAlias = _typing.Literal["_bookable", b"_bookable"]  # noqa: Y015

@@ -398,11 +398,13 @@ class BookedSlot(_message.Message):
     RESOURCE_FIELD_NUMBER: _builtins.int
     LOCATION_FIELD_NUMBER: _builtins.int
     session_id: _builtins.str
-    """The class session booked. When set, start, end, timezone, resource and location are copied
-    from the stored session and whatever the caller passed for them is ignored.
+    """The class session booked. When set, the service, schedule, start, end, timezone, resource
+    and location are copied from the stored session and whatever the caller passed for them is
+    ignored: a slot holding only session_id is a complete slot. A service_id naming another
+    service than the session's is FAILED_PRECONDITION SESSION_NOT_FOUND.
     """
     service_id: _builtins.str
-    """The service booked. Required."""
+    """The service booked. Required unless session_id is given."""
     schedule_id: _builtins.str
     """The schedule the slot belongs to. Output only."""
     timezone: _builtins.str
@@ -454,7 +456,9 @@ class SlotResource(_message.Message):
     EMAIL_FIELD_NUMBER: _builtins.int
     SCHEDULE_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
-    """Staff member id. Required for appointments booked without a session."""
+    """Staff member id. Empty on an appointment means "any staff member": one of the service's
+    staff members who offers the start is assigned when the booking starts to take capacity.
+    """
     name: _builtins.str
     """Display name. Output only."""
     email: _builtins.str

@@ -360,7 +360,10 @@ class QueryBookingsRequest(_message.Message):
     page_size: _builtins.int
     """At most this many results (default 50, at most 500)."""
     page_token: _builtins.str
-    """next_page_token of the previous page; must come with the same filter and order."""
+    """next_page_token of the previous page; must come with the same filter and order, on the
+    same site. Tokens are signed: an edited or foreign token is INVALID_ARGUMENT
+    INVALID_PAGE_TOKEN.
+    """
     @_builtins.property
     def filter(self) -> Global___BookingFilter:
         """Which bookings."""

@@ -127,7 +127,9 @@ class ListServicesRequest(_message.Message):
     page_size: _builtins.int
     """At most this many results (default 50, at most 500)."""
     page_token: _builtins.str
-    """next_page_token of the previous page."""
+    """next_page_token of the previous page, on the same site. Tokens are signed: an edited or
+    foreign token is INVALID_ARGUMENT INVALID_PAGE_TOKEN.
+    """
     type: _catalog_pb2.ServiceType.ValueType
     """Only services of this type; UNSPECIFIED lists all."""
     def __init__(
@@ -332,7 +334,9 @@ class ListStaffMembersRequest(_message.Message):
     page_size: _builtins.int
     """At most this many results (default 50, at most 500)."""
     page_token: _builtins.str
-    """next_page_token of the previous page."""
+    """next_page_token of the previous page, on the same site. Tokens are signed: an edited or
+    foreign token is INVALID_ARGUMENT INVALID_PAGE_TOKEN.
+    """
     def __init__(
         self,
         *,
@@ -546,7 +550,9 @@ class ListSessionsRequest(_message.Message):
     page_size: _builtins.int
     """At most this many results (default 50, at most 500)."""
     page_token: _builtins.str
-    """next_page_token of the previous page."""
+    """next_page_token of the previous page, on the same site. Tokens are signed: an edited or
+    foreign token is INVALID_ARGUMENT INVALID_PAGE_TOKEN.
+    """
     @_builtins.property
     def start_from(self) -> _timestamp_pb2.Timestamp:
         """Only sessions starting at or after this instant."""
