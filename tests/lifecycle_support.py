@@ -54,6 +54,15 @@ class AppointmentSetup:
     start: datetime
 
 
+@dataclass(frozen=True)
+class TeamSetup:
+    """An appointment service with several staff members, all working around the clock."""
+
+    service: Service
+    staff: tuple[StaffMember, ...]
+    start: datetime
+
+
 @dataclass
 class Seeder:
     """Writes catalog entries straight into the database the servers under test use."""
@@ -146,6 +155,39 @@ class Seeder:
             )
         return AppointmentSetup(service, staff, next_hour())
 
+    def team(self, size: int, *, off_duty: int = 0) -> TeamSetup:
+        """A 60-minute appointment service with `size` staff members working around the clock
+        and `off_duty` more who never work (they offer no slot)."""
+        with self.uow.write(self.site_id) as tx:
+            working = [_staff(tx, self.site_id, f"Staff {i}", _ALL_DAY) for i in range(size)]
+            idle = [_staff(tx, self.site_id, f"Idle {i}", ()) for i in range(off_duty)]
+            service = tx.catalog.create_service(
+                Service(
+                    id="",
+                    site_id=self.site_id,
+                    name="Team haircut",
+                    type=ServiceType.APPOINTMENT,
+                    timezone="UTC",
+                    schedule_id="",
+                    duration=timedelta(hours=1),
+                    staff_member_ids=tuple(s.id for s in working + idle),
+                ),
+                datetime.now(UTC),
+            )
+        return TeamSetup(service, tuple(working), next_hour())
+
+
+_ALL_DAY = tuple(WorkingInterval(day, time(0), None) for day in range(7))
+
+
+def _staff(
+    tx: Transaction, site_id: str, name: str, hours: tuple[WorkingInterval, ...]
+) -> StaffMember:
+    member = StaffMember(
+        id="", site_id=site_id, name=name, timezone="UTC", schedule_id="", working_hours=hours
+    )
+    return tx.catalog.create_staff_member(member, datetime.now(UTC))
+
 
 def _store_sessions(tx: Transaction, spec: SessionSpec) -> list[Session]:
     """The one session `spec` describes, stored as is (no recurrence, no catalog rules)."""
@@ -180,6 +222,20 @@ def appointment_booking_request(setup: AppointmentSetup, start: datetime | None 
                     service_id=setup.service.id,
                     start_date=stamp(start or setup.start),
                     resource=booking_pb2.SlotResource(id=setup.staff.id),
+                )
+            ),
+            total_participants=1,
+        )
+    )
+
+
+def any_staff_booking_request(setup: TeamSetup, start: datetime | None = None) -> Any:
+    """An appointment of the team's service at `start` with no staff member chosen."""
+    return bookings_service_pb2.CreateBookingRequest(
+        booking=booking_pb2.Booking(
+            booked_entity=booking_pb2.BookedEntity(
+                slot=booking_pb2.BookedSlot(
+                    service_id=setup.service.id, start_date=stamp(start or setup.start)
                 )
             ),
             total_participants=1,

@@ -9,7 +9,7 @@ SQLite; capacity, idempotency and races, which the store decides, run on both
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import grpc
 import pytest
@@ -274,16 +274,24 @@ def test_an_appointment_with_a_staff_member_not_of_the_service_is_not_available(
     )
 
 
-def test_an_appointment_needs_a_staff_member_and_a_start(env: BookingEnv) -> None:
+def test_an_appointment_needs_a_start(env: BookingEnv) -> None:
     request = booking_pb2.Booking(total_participants=1)
     request.booked_entity.slot.service_id = env.catalog.appointment_service
 
     error = failure(lambda: env.visitor().create(request))
 
-    assert (error.code, set(error.fields)) == (
-        INVALID,
-        {"booking.booked_entity.slot.resource.id", "booking.booked_entity.slot.start_date"},
-    )
+    assert (error.code, error.fields) == (INVALID, ("booking.booked_entity.slot.start_date",))
+
+
+def test_a_slot_holding_only_a_session_id_books_that_session(env: BookingEnv) -> None:
+    request = booking_pb2.Booking(total_participants=1)
+    request.booked_entity.slot.session_id = env.catalog.session
+
+    booking = env.visitor().create(request)
+
+    slot = booking.booked_entity.slot
+    assert (slot.session_id, slot.service_id) == (env.catalog.session, env.catalog.class_service)
+    assert slot.start_date.ToDatetime(tzinfo=UTC) == env.catalog.session_start
 
 
 # ---- 3.4 / 3.5 status ------------------------------------------------------------------------

@@ -146,19 +146,12 @@ def check_entity_for_service(draft: BookingDraft, service: Service) -> None:
 
 def check_slot_for_service(slot: BookedSlot, service: Service) -> None:
     """What a slot of a class or appointment service must name (paths relative to the slot):
-    a session of a class, or a staff member and a start of an appointment."""
+    a session of a class, or a start of an appointment (with a staff member, or none for "any
+    staff member", SPEC section 9)."""
     if service.type is ServiceType.CLASS and not slot.session_id:
         raise InvalidArgument.field("session_id", "is required to book a class")
-    if service.type is ServiceType.APPOINTMENT and not slot.session_id:
-        violations = []
-        if not slot.resource.id:
-            violations.append(FieldViolation("resource.id", "is required"))
-        if slot.start is None:
-            violations.append(FieldViolation("start_date", "is required"))
-        if violations:
-            raise InvalidArgument(
-                "an appointment slot needs a staff member and a start", violations=violations
-            )
+    if service.type is ServiceType.APPOINTMENT and not slot.session_id and slot.start is None:
+        raise InvalidArgument.field("start_date", "is required to book an appointment")
 
 
 def count_participants(draft: BookingDraft, service: Service) -> int:

@@ -70,7 +70,8 @@ def _entity_shape(draft: BookingDraft) -> list[FieldViolation]:
         return [FieldViolation(ENTITY, "exactly one of slot or schedule is required")]
     field = SLOT if draft.slot is not None else SCHEDULE
     by_schedule = draft.schedule is not None and draft.schedule.schedule_id
-    if not draft.service_id and not by_schedule:
+    by_session = draft.slot is not None and draft.slot.session_id
+    if not draft.service_id and not by_schedule and not by_session:
         return [FieldViolation(f"{field}.service_id", "is required")]
     if draft.slot is not None:
         return [v.prefixed(SLOT) for v in slot_zone_violations(draft.slot)]

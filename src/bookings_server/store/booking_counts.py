@@ -87,6 +87,25 @@ class BookingCounts:
             busy[staff_id].append(BusyInterval(busy_start, busy_end, blocked_until - busy_end))
         return dict(busy)
 
+    def holding_per_staff(self, days: Mapping[str, tuple[datetime, datetime]]) -> dict[str, int]:
+        """CONFIRMED/PENDING bookings of each staff member starting in their [first, after)
+        window (0 if none), read with one indexed range query over all the windows."""
+        if not days:
+            return {}
+        query = select(BookingRow.staff_member_id, BookingRow.start_date).where(
+            BookingRow.site_id == self._site_id,
+            BookingRow.staff_member_id.in_(list(days)),
+            BookingRow.status.in_(HOLDING),
+            BookingRow.start_date >= min(first for first, _ in days.values()),
+            BookingRow.start_date < max(after for _, after in days.values()),
+        )
+        counts = dict.fromkeys(days, 0)
+        for staff_id, start in self._session.execute(query):
+            first, after = days[staff_id]
+            if first <= start < after:
+                counts[staff_id] += 1
+        return counts
+
     def taken_by_sessions(self, session_ids: Collection[str]) -> dict[str, int]:
         """Participants of CONFIRMED/PENDING bookings per class session (0 if none)."""
         return self._participants_by(BookingRow.session_id, session_ids, HOLDING)

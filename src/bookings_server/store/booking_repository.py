@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy import Row, Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bookings_server.domain.booking import Actor, Booking, BookingStatus, EventType, PaymentStatus
@@ -71,6 +70,16 @@ _SELECT_BY_REQUEST_ID = select(*_BOOKING_COLUMNS, _bookings.c.request_hash).wher
 )
 _SELECT_REVISION = select(_bookings.c.revision).where(*_BY_ID)
 _INSERT_BOOKING = _bookings.insert()
+#: A booking with a request_id: the (site_id, request_id) unique constraint decides, without
+#: an error (and, on PostgreSQL, without aborting the transaction), whether it is a retry.
+_INSERT_BOOKING_ONCE = {
+    "postgresql": pg_insert(_bookings)
+    .on_conflict_do_nothing(index_elements=[_bookings.c.site_id, _bookings.c.request_id])
+    .returning(_bookings.c.id),
+    "sqlite": sqlite_insert(_bookings)
+    .on_conflict_do_nothing(index_elements=[_bookings.c.site_id, _bookings.c.request_id])
+    .returning(_bookings.c.id),
+}
 _UPDATE_BOOKING = update(_bookings).where(*_BY_ID, _bookings.c.revision == bindparam("b_revision"))
 _INSERT_EVENT = _events.insert()
 _BUMP_SEQUENCE = (
@@ -108,8 +117,9 @@ class BookingRepository(BookingCounts):
         """Store a new booking (flushed now).
 
         `buffer_after` is the service's buffer: an appointment keeps its staff member busy
-        until its end plus the buffer. A request_id already stored for the site raises
-        DuplicateRequestId; the transaction is then unusable and must be rolled back.
+        until its end plus the buffer. A request_id already stored for the site (committed by
+        a concurrent retry) raises DuplicateRequestId and inserts nothing: the unique
+        constraint, not the driver's error text, tells a retry from any other failure.
         """
         row = booking_columns(booking, buffer_after)
         row.update(
@@ -121,12 +131,12 @@ class BookingRepository(BookingCounts):
             created_by_id=booking.created_by.identity_id,
             created_date=booking.created_date,
         )
-        try:
+        if not request_id:
             execute(self._session, _INSERT_BOOKING, row)
-        except IntegrityError as error:
-            if request_id and "request_id" in str(error.orig):
-                raise DuplicateRequestId(request_id) from error
-            raise
+            return
+        insert_once = _INSERT_BOOKING_ONCE[self._session.get_bind().dialect.name]
+        if execute(self._session, insert_once, row).first() is None:
+            raise DuplicateRequestId(request_id)
 
     def update_booking(
         self,

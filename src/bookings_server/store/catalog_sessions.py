@@ -157,6 +157,12 @@ class SessionRepository:
             return None
         return session_of_service(row, service)
 
+    def service_id_of_session(self, session_id: str) -> str | None:
+        """The id of the service the site's session belongs to; None for an unknown session."""
+        key = {"c_site_id": self._site_id, "c_id": session_id}
+        row = self._session.connection().execute(_SELECT_SESSION, key).one_or_none()
+        return None if row is None else str(row.service_id)
+
     def session_capacity(self, session_id: str) -> int:
         """The session's capacity (its own, or its service's default); NotFound if missing."""
         key = {"c_site_id": self._site_id, "c_id": session_id}

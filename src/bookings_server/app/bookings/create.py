@@ -19,13 +19,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from bookings_server.app.bookings.lifecycle import lock_units
+from bookings_server.app.bookings.staff_assignment import place, start_of, stored_target
 from bookings_server.app.bookings.targets import Target, resolve_target
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain import booking_rules as rules
 from bookings_server.domain.booking import Actor, Booking, BookingStatus, EventType, PaymentStatus
 from bookings_server.domain.booking_request import BookingDraft
-from bookings_server.domain.booking_shape import SCHEDULE
+from bookings_server.domain.booking_shape import SCHEDULE, SLOT
 from bookings_server.domain.catalog import Service
 from bookings_server.domain.errors import FailedPrecondition, NotFound, Unavailable
 from bookings_server.domain.identity import Principal
@@ -72,22 +74,24 @@ class BookingCreator:
         rules.check_payment_option(
             draft.selected_payment_option, service, flow.skip_selected_payment_option_validation
         )
-        target = resolve_target(tx.catalog, draft, service, flow.skip_availability_validation)
-        rules.check_booking_policy(service, target.start, now, flow.ignore_booking_policy)
-        tx.lock(target.unit)
+        resolved = resolve_target(tx.catalog, draft, service, flow.skip_availability_validation)
+        rules.check_booking_policy(service, start_of(resolved), now, flow.ignore_booking_policy)
+        lock_units(tx, resolved.units)
         if draft.request_id and not tx.serializes_writers:
             # A retry that committed while this call waited for the lock (PostgreSQL).
             earlier = _replay(tx, draft)
             if earlier is not None:
                 return earlier
+        placed = place(tx, resolved)
         double_booked = rules.check_capacity(
-            target.unit,
-            capacity=target.capacity,
-            taken=tx.bookings.taken_spots(target.unit),
+            placed.unit,
+            capacity=placed.capacity,
+            taken=tx.bookings.taken_spots(placed.unit),
             participants=participants,
             status=status,
             skip=flow.skip_availability_validation,
         )
+        target = stored_target(resolved, placed, status)
         actor = Actor(principal.identity_type, principal.identity_id)
         booking = _new_booking(
             draft,
@@ -124,14 +128,28 @@ def _replay(tx: Transaction, draft: BookingDraft) -> Booking | None:
 
 
 def _load_service(tx: Transaction, draft: BookingDraft) -> Service:
-    if not draft.service_id and draft.schedule is not None:
+    """The booked service: named by the request, else by its schedule or its session."""
+    if draft.service_id:
+        return tx.catalog.get_service(draft.service_id)
+    if draft.schedule is not None:
         try:
             return tx.catalog.get_service_by_schedule(draft.schedule.schedule_id)
         except NotFound as error:
             raise FailedPrecondition.on_field(
                 f"{SCHEDULE}.schedule_id", "no such schedule", rules.SCHEDULE_NOT_FOUND
             ) from error
-    return tx.catalog.get_service(draft.service_id)
+    assert draft.slot is not None
+    return _service_of_session(tx, draft.slot.session_id)
+
+
+def _service_of_session(tx: Transaction, session_id: str) -> Service:
+    """A slot holding only a session id books that session's service (SPEC 3.3)."""
+    service_id = tx.catalog.service_id_of_session(session_id)
+    if service_id is None:
+        raise FailedPrecondition.on_field(
+            f"{SLOT}.session_id", f"no session {session_id!r}", rules.SESSION_NOT_FOUND
+        )
+    return tx.catalog.get_service(service_id)
 
 
 def _new_booking(

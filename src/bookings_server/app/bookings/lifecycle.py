@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bookings_server.app.bookings.staff_assignment import is_unassigned, pick, unassigned_target
+from bookings_server.app.bookings.targets import AnyStaffTarget, Target
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain.booking import (
@@ -64,6 +66,27 @@ class LockedBooking:
     unit: CapacityUnit
     #: The stored buffer after the booking's end (kept by changes that do not move it).
     buffer_after: timedelta
+    #: An "any staff member" appointment about to take capacity: who could take it (locked).
+    any_staff: AnyStaffTarget | None = None
+    #: The booking as stored, before `placed` gave it a staff member.
+    unassigned: Booking | None = None
+
+    def placed(self, target: Target) -> LockedBooking:
+        """The booking given the staff member of `target` (SPEC section 9)."""
+        return replace(
+            self,
+            booking=replace(self.booking, slot=target.slot),
+            unit=target.unit,
+            buffer_after=target.buffer_after,
+            unassigned=self.booking,
+        )
+
+    def decided(self, outcome: Outcome) -> Booking:
+        """The booking `outcome` applies to: a staff member is kept only by a booking that
+        takes capacity."""
+        if self.unassigned is not None and not outcome.status.takes_capacity:
+            return self.unassigned
+        return self.booking
 
     def capacity(self) -> int:
         return unit_capacity(self.tx, self.unit, self.service)
@@ -212,14 +235,19 @@ class BookingLifecycle:
     ) -> Booking:
         now = now or self._clock()
         with self._uow.write(principal.site_id) as tx:
-            locked = self._lock(tx, booking_id)
+            locked = self._lock(tx, booking_id, action)
             check_revision(locked.booking, revision)
             require_allowed(action, locked.booking.status)
+            if locked.any_staff is not None:
+                locked = locked.placed(
+                    pick(tx, locked.any_staff, exclude_booking_id=locked.booking.id)
+                )
             outcome = decide(locked)
-            if not changes(locked.booking, outcome, payment_status) and not notification.notify:
-                return locked.booking
+            booking = locked.decided(outcome)
+            if not changes(booking, outcome, payment_status) and not notification.notify:
+                return booking
             updated = with_notification(
-                apply_outcome(locked.booking, outcome, payment_status, now), notification
+                apply_outcome(booking, outcome, payment_status, now), notification
             )
             stored = tx.bookings.update_booking(
                 updated,
@@ -230,15 +258,34 @@ class BookingLifecycle:
             return stored
 
     @staticmethod
-    def _lock(tx: Transaction, booking_id: str) -> LockedBooking:
+    def _lock(tx: Transaction, booking_id: str, action: Action) -> LockedBooking:
+        """The booking re-read under the locks of the units it holds or is about to take."""
         booking, buffer_after = tx.bookings.get_booking_and_buffer(booking_id)
         service = tx.catalog.get_service(booking.service_id)
         unit = unit_of(booking, service)
+        any_staff = None
+        if is_unassigned(booking, service) and action in _TAKING_CAPACITY:
+            any_staff = unassigned_target(tx.catalog, booking, service)
         if not tx.serializes_writers:
-            lock_units(tx, [unit])
+            lock_units(tx, _units_to_lock(booking, service, unit, any_staff))
             booking, buffer_after = tx.bookings.get_booking_and_buffer(booking_id)
             check_unit_unchanged(booking, service, unit)
-        return LockedBooking(tx, booking, service, unit, buffer_after)
+        return LockedBooking(tx, booking, service, unit, buffer_after, any_staff)
+
+
+#: The calls that may make a booking take capacity, and so assign an "any staff" appointment.
+_TAKING_CAPACITY = frozenset({Action.CONFIRM_OR_DECLINE, Action.CONFIRM})
+
+
+def _units_to_lock(
+    booking: Booking, service: Service, unit: CapacityUnit, any_staff: AnyStaffTarget | None
+) -> tuple[CapacityUnit, ...]:
+    """An unassigned appointment holds no unit: it locks the candidates it may take, or none."""
+    if any_staff is not None:
+        return any_staff.units
+    if is_unassigned(booking, service):
+        return ()
+    return (unit,)
 
 
 def lock_units(tx: Transaction, units: Iterable[CapacityUnit]) -> None:

@@ -20,7 +20,13 @@ from bookings_server.app.bookings.lifecycle import (
     reread,
     with_notification,
 )
-from bookings_server.app.bookings.targets import Target, resolve_slot_target
+from bookings_server.app.bookings.staff_assignment import (
+    is_unassigned,
+    place,
+    start_of,
+    stored_target,
+)
+from bookings_server.app.bookings.targets import AnyStaffTarget, Target, resolve_slot_target
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain import booking_rules as rules
@@ -86,9 +92,10 @@ class Rescheduler:
                 )
             service = tx.catalog.get_service(booking.service_id)
             target = _new_target(tx, booking.slot, service, slot, skip_availability_validation)
-            rules.check_booking_policy(service, target.start, now, ignore_booking_policy)
+            rules.check_booking_policy(service, start_of(target), now, ignore_booking_policy)
             old_unit = unit_of(booking, service)
-            lock_units(tx, [old_unit, target.unit])
+            held = () if is_unassigned(booking, service) else (old_unit,)
+            lock_units(tx, [*held, *target.units])
             current = reread(tx, booking, service, old_unit)
             check_revision(current, revision)
             require_allowed(Action.RESCHEDULE, current.status)
@@ -101,9 +108,9 @@ class Rescheduler:
 
 def _new_target(
     tx: Transaction, booked: BookedSlot, service: Service, slot: BookedSlot, skip: bool
-) -> Target:
+) -> Target | AnyStaffTarget:
     """Where a booking of `booked` moves: `slot` of the same service, by default with the same
-    staff member."""
+    staff member (an "any staff member" booking stays one)."""
     if slot.service_id and slot.service_id != service.id:
         raise InvalidArgument.field(
             "slot.service_id", "must be the booking's service (a move keeps the service)"
@@ -121,24 +128,26 @@ def _new_target(
 def _move(
     tx: Transaction,
     current: Booking,
-    target: Target,
+    resolved: Target | AnyStaffTarget,
     notification: Notification,
     now: datetime,
     *,
     skip: bool,
 ) -> Booking:
-    """Store `current` at `target` if there is room (`skip`: whether or not), its SMS
-    reminder rescheduled; under both units' locks."""
-    taken = tx.bookings.taken_spots(target.unit, exclude_booking_id=current.id)
+    """Store `current` at `resolved` if there is room (`skip`: whether or not), its SMS
+    reminder rescheduled; under the locks of the old unit and every new one."""
+    placed = place(tx, resolved, exclude_booking_id=current.id)
+    taken = tx.bookings.taken_spots(placed.unit, exclude_booking_id=current.id)
     rules.check_capacity(
-        target.unit,
-        capacity=target.capacity,
+        placed.unit,
+        capacity=placed.capacity,
         taken=taken,
         participants=current.participants,
         status=BookingStatus.CREATED,
         skip=skip,
     )
-    overbooks = has_conflict(target.unit, target.capacity, taken, current.participants)
+    overbooks = has_conflict(placed.unit, placed.capacity, taken, current.participants)
+    target = stored_target(resolved, placed, current.status)
     moved = replace(
         current,
         slot=target.slot,

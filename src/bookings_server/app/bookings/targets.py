@@ -2,21 +2,25 @@
 
 `resolve_target` names fields relative to the booking; `resolve_slot_target`, which both calls
 share for slots, relative to the slot, so each caller places them under its own path.
+
+An appointment slot with an empty `resource.id` ("any staff member", SPEC section 9) resolves
+to an `AnyStaffTarget`: one `Target` per staff member of the service who offers the start.
+Callers lock every candidate's unit and pick one under the locks (app/bookings/staff_assignment.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bookings_server.domain import booking_rules as rules
 from bookings_server.domain.availability.slots import is_offered_by_working_hours
-from bookings_server.domain.booking import BookedSchedule, BookedSlot
+from bookings_server.domain.booking import BookedSchedule, BookedSlot, SlotResource
 from bookings_server.domain.booking_request import BookingDraft
 from bookings_server.domain.booking_shape import SLOT
 from bookings_server.domain.capacity import CapacityUnit, schedule_unit, session_unit, staff_unit
 from bookings_server.domain.catalog import Service, ServiceType, StaffMember
-from bookings_server.domain.errors import DomainError, NotFound
+from bookings_server.domain.errors import DomainError, FailedPrecondition, NotFound
 from bookings_server.store.catalog_repository import CatalogRepository
 
 
@@ -32,10 +36,43 @@ class Target:
     end: datetime
     buffer_after: timedelta = timedelta(0)
 
+    @property
+    def units(self) -> tuple[CapacityUnit, ...]:
+        """The units to lock before counting."""
+        return (self.unit,)
+
+
+@dataclass(frozen=True)
+class StaffCandidateTarget:
+    """One staff member who offers an "any staff member" slot, and the slot with them."""
+
+    staff: StaffMember
+    target: Target
+
+
+@dataclass(frozen=True)
+class AnyStaffTarget:
+    """An appointment slot not yet given to a staff member, and who could take it."""
+
+    #: The slot as stored while unassigned: start, end and zone, with an empty resource.
+    slot: BookedSlot
+    #: One per staff member who offers the slot, ordered by staff id; never empty.
+    candidates: tuple[StaffCandidateTarget, ...]
+
+    @property
+    def units(self) -> tuple[CapacityUnit, ...]:
+        """Every candidate's unit: all of them are locked before one is picked."""
+        return tuple(candidate.target.unit for candidate in self.candidates)
+
+    @property
+    def unassigned(self) -> Target:
+        """What a booking that takes no capacity stores: the slot without a staff member."""
+        return replace(self.candidates[0].target, slot=self.slot)
+
 
 def resolve_target(
     catalog: CatalogRepository, draft: BookingDraft, service: Service, skip: bool
-) -> Target:
+) -> Target | AnyStaffTarget:
     """What `draft` books and the unit it takes room in."""
     if service.type is ServiceType.COURSE:
         return _course_target(catalog, service)
@@ -48,12 +85,14 @@ def resolve_target(
 
 def resolve_slot_target(
     catalog: CatalogRepository, slot: BookedSlot, service: Service, skip: bool
-) -> Target:
+) -> Target | AnyStaffTarget:
     """The class session or appointment `slot` names; `skip` books an appointment outside the
     staff member's working hours."""
     if slot.session_id:
         return _session_target(catalog, slot.session_id, service)
-    return _appointment_target(catalog, slot, service, skip)
+    if not slot.resource.id:
+        return any_staff_target(catalog, slot, service, skip)
+    return _appointment_target(slot, service, _find_staff(catalog, slot.resource.id), skip)
 
 
 def _course_target(catalog: CatalogRepository, service: Service) -> Target:
@@ -84,17 +123,46 @@ def _session_target(catalog: CatalogRepository, session_id: str, service: Servic
     )
 
 
-def _appointment_target(
+def any_staff_target(
     catalog: CatalogRepository, slot: BookedSlot, service: Service, skip: bool
+) -> AnyStaffTarget:
+    """The staff members of `service` who offer `slot` (all of them when `skip`); with none,
+    FAILED_PRECONDITION SLOT_NOT_AVAILABLE."""
+    candidates: list[StaffCandidateTarget] = []
+    for staff in sorted(catalog.list_staff(service.staff_member_ids), key=lambda s: s.id):
+        request = rules.appointment_request(slot, service, staff)
+        if skip or _offers(request, service):
+            candidates.append(StaffCandidateTarget(staff, _target_with(request, service, slot)))
+    if not candidates:
+        raise FailedPrecondition.on_field(
+            "start_date",
+            "no staff member of the service offers this start",
+            rules.SLOT_NOT_AVAILABLE,
+        )
+    first = candidates[0].target.slot
+    assert first is not None
+    unassigned = replace(first, resource=SlotResource(), timezone=slot.timezone or service.timezone)
+    return AnyStaffTarget(unassigned, tuple(candidates))
+
+
+def _appointment_target(
+    slot: BookedSlot, service: Service, staff: StaffMember | None, skip: bool
 ) -> Target:
-    staff = _find_staff(catalog, slot.resource.id)
     request = rules.appointment_request(slot, service, staff)
     if not skip:
-        assert service.duration is not None
-        offered = is_offered_by_working_hours(
-            request.staff, service.duration, service.buffer_after, request.start, request.end
-        )
-        rules.require_offered(offered)
+        rules.require_offered(_offers(request, service))
+    return _target_with(request, service, slot)
+
+
+def _offers(request: rules.AppointmentRequest, service: Service) -> bool:
+    """Whether the staff member's hours and blocked time offer the requested slot."""
+    assert service.duration is not None
+    return is_offered_by_working_hours(
+        request.staff, service.duration, service.buffer_after, request.start, request.end
+    )
+
+
+def _target_with(request: rules.AppointmentRequest, service: Service, slot: BookedSlot) -> Target:
     return Target(
         slot=rules.appointment_slot(request, service, slot.timezone),
         schedule=None,
