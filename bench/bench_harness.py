@@ -417,6 +417,35 @@ def create_booking_request(
     )
 
 
+def create_hold_request(
+    session_id: str, service_id: str, request_id: str, participants: int = 1
+) -> bookings_service_pb2.CreateHoldRequest:
+    """A hold on a class session, for the default time-to-live (5 minutes)."""
+    return bookings_service_pb2.CreateHoldRequest(
+        booked_entity=booking_pb2.BookedEntity(
+            slot=booking_pb2.BookedSlot(session_id=session_id, service_id=service_id)
+        ),
+        total_participants=participants,
+        request_id=request_id,
+    )
+
+
+def booking_from_hold_request(
+    hold_id: str, request_id: str
+) -> bookings_service_pb2.CreateBookingRequest:
+    """A booking of what the hold holds: only the contact details are the booking's own."""
+    return bookings_service_pb2.CreateBookingRequest(
+        booking=booking_pb2.Booking(
+            contact_details=booking_pb2.ContactDetails(
+                first_name="Bench", last_name=request_id[-12:], email="bench@example.com"
+            ),
+            external_user_id=request_id,
+        ),
+        hold_id=hold_id,
+        request_id=request_id,
+    )
+
+
 def all_bookings(api: Stubs, statuses: Sequence[int] = ()) -> list[booking_pb2.Booking]:
     """Every booking of the caller's site (QueryBookings, paged)."""
     found: list[booking_pb2.Booking] = []

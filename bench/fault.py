@@ -2,8 +2,9 @@
 """Run the fault suite (tests/fault) at a chosen size and print its counts.
 
   python bench/fault.py                  # the CI size (about a minute)
-  python bench/fault.py --size large     # 10 kill -9 cycles, ~20x the generated requests
+  python bench/fault.py --size large     # 10 kill -9 cycles, over 100,000 fuzz requests
   python bench/fault.py --sqlite-only    # skip the PostgreSQL variants
+  python bench/fault.py --size large --races-per-store 500   # the large run, fewer races
   python bench/fault.py -- -k crash      # anything after -- goes to pytest
 
 The counts (requests tried, crashes survived, bookings verified) are printed at the end of
@@ -27,6 +28,11 @@ def main() -> int:
     )
     parser.add_argument("--size", choices=("small", "large"), default="small")
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument(
+        "--races-per-store",
+        type=int,
+        help="contested races per store (default: the size's; 5000 at the large size)",
+    )
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args()
     command = [sys.executable, "-m", "pytest", str(ROOT / "tests" / "fault"), "-q"]
@@ -36,6 +42,8 @@ def main() -> int:
         command += ["-o", "timeout=3600"]
     command += args.pytest_args
     env = dict(os.environ, BOOKINGS_FAULT_SIZE=args.size)
+    if args.races_per_store is not None:
+        env["BOOKINGS_FAULT_RACES"] = str(args.races_per_store)
     print(" ".join(command), f"(BOOKINGS_FAULT_SIZE={args.size})", flush=True)
     return subprocess.call(command, cwd=ROOT, env=env)
 

@@ -38,8 +38,12 @@ from bookings_server.domain.availability.entries import AvailabilityData
 from bookings_server.domain.availability.query import query_availability
 from bookings_server.domain.availability.request import AvailabilityQuery
 from bookings_server.domain.identity import IdentityType, Principal
+from bookings_server.domain.page_tokens import PageTokenCodec
 from bookings_server.server import build_server
 from bookings_server.store.database import Database
+
+#: Page tokens of the profiled calls (any key: nothing outside this process reads them).
+BENCH_TOKENS = PageTokenCodec.from_secret("bench")
 
 
 def cpu_ms_per_call(call: Callable[[], Any], calls: int, repeat: int) -> float:
@@ -64,7 +68,7 @@ def stages(
 
     def load() -> AvailabilityData:
         with SqlUnitOfWork(database).read(harness.SITE_ID) as tx:
-            return load_availability_data(tx, query)
+            return load_availability_data(tx, query, now)
 
     data = load()
     page = query_availability(query, data, now)
@@ -89,7 +93,7 @@ def main() -> None:
     server.stop(grace=None).wait()
 
     database = Database.from_url(url)
-    availability = AvailabilityServicer(SqlUnitOfWork(database))
+    availability = AvailabilityServicer(SqlUnitOfWork(database), page_tokens=BENCH_TOKENS)
     principal = Principal(
         site_id=harness.SITE_ID,
         identity_type=IdentityType.OWNER,

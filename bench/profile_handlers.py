@@ -33,6 +33,7 @@ from bookings_server.api.context import reset_principal, set_principal
 from bookings_server.app.unit_of_work import SqlUnitOfWork
 from bookings_server.config import Config
 from bookings_server.domain.identity import IdentityType, Principal
+from bookings_server.domain.page_tokens import PageTokenCodec
 from bookings_server.server import build_server
 from bookings_server.store.database import Database
 
@@ -73,8 +74,9 @@ def main() -> None:
 
     database = Database.from_url(url)
     uow = SqlUnitOfWork(database)
-    bookings = BookingsServicer(uow, threading.Event())
-    availability = AvailabilityServicer(uow)
+    tokens = PageTokenCodec.from_secret("bench")
+    bookings = BookingsServicer(uow, threading.Event(), page_tokens=tokens)
+    availability = AvailabilityServicer(uow, page_tokens=tokens)
     principal = Principal(
         site_id=harness.SITE_ID,
         identity_type=IdentityType.OWNER,

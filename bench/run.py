@@ -11,6 +11,11 @@ run; writes everything as JSON (default bench/results/<time>-<backend>.json).
 Workloads (--workloads, comma separated, default all):
   create          CreateBooking of one participant in a class session (sessions rotate)
   create_confirm  CreateBooking then ConfirmOrDeclineBooking; figures are pairs
+  hold_then_book  CreateHold, CreateBooking(hold_id), ConfirmOrDeclineBooking; figures are triples
+  bulk_confirm_300  one BulkConfirmOrDeclineBooking of 300 items versus 300 single
+                  ConfirmOrDeclineBooking calls (rows bulk_confirm_300 and confirm_single), a
+                  fixed amount of work each (--bulk-calls bulk calls, 300 x as many singles) on
+                  CREATED bookings prepared with BulkCreateBooking (not measured)
   avail_7x5       QueryAvailability, 7 days, 30-min service with 5 staff (one page, <= 1000)
   avail_31x20     QueryAvailability, 31 days, 30-min service with 20 staff (first page of 1000)
   avail_1k        avail_7x5 with 1,000 bookings stored (bulk-loaded through the store layer)
@@ -45,12 +50,15 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_harness as harness
+import bulk_confirm
 from count_statements import read_counts
 
 BENCH_DIR = Path(__file__).resolve().parent
 ALL_WORKLOADS = (
     "create",
     "create_confirm",
+    "hold_then_book",
+    "bulk_confirm_300",
     "avail_7x5",
     "avail_31x20",
     "avail_1k",
@@ -174,10 +182,17 @@ def statement_counts(run: Run) -> Counter[str]:
 
 
 def drive(
-    run: Run, label: str, workload: str, params: dict[str, Any], *, channels: int = 1
+    run: Run,
+    label: str,
+    workload: str,
+    params: dict[str, Any],
+    *,
+    channels: int = 1,
+    work: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """Run bench/load.py in its own process against the running server(s)."""
-    spec = {
+    """Run bench/load.py in its own process against the running server(s): for the warm-up
+    and the window of the run's settings, or for `work` = (warm-up calls, measured calls)."""
+    spec: dict[str, Any] = {
         "targets": [f"127.0.0.1:{run.port}"],
         "channels": channels,
         "concurrency": run.args.concurrency,
@@ -188,6 +203,8 @@ def drive(
         "params": params,
         "label": label,
     }
+    if work is not None:
+        spec["warmup_calls"], spec["calls"] = work
     statements_before = statement_counts(run)
     cpu_before = {s.name: harness.proc_cpu_seconds(s.pid) for s in run.servers}
     profiler = start_profiler(run, label)
@@ -308,8 +325,10 @@ def run_workload(run: Run, name: str) -> None:
         "session_ids": catalog.session_ids,
         "service_id": catalog.class_service_id,
     }
-    if name in ("create", "create_confirm"):
+    if name in ("create", "create_confirm", "hold_then_book"):
         record(run, name, drive(run, name, name, booking_params))
+    elif name == "bulk_confirm_300":
+        run_bulk_confirm(run)
     elif name == "avail_7x5":
         record(run, name, drive(run, name, "availability", availability_params(run, 7, False)))
     elif name == "avail_31x20":
@@ -348,6 +367,47 @@ def run_reuseport(run: Run, booking_params: dict[str, Any]) -> None:
     run.results["reuseport"] = figures
 
 
+def run_bulk_confirm(run: Run) -> None:
+    """The single confirmations (300 per bulk call), then the bulk calls, each side on
+    bookings of its own after one uncounted unit (300 singles, one bulk call); records both
+    rows and their comparison."""
+    assert run.catalog is not None
+    batch, calls = bulk_confirm.BATCH, run.args.bulk_calls
+    needed = (calls + 1) * batch
+    log(f"bulk_confirm_300: creating {2 * needed:,} bookings to decide (not measured)")
+    ids = bulk_confirm.created_bookings(
+        run.servers[0].address,
+        run.metadata,
+        run.catalog,
+        2 * needed,
+        prefix=f"bulk-{uuid.uuid4().hex[:8]}",
+    )
+    single = drive(
+        run,
+        "confirm_single",
+        "confirm",
+        {"booking_ids": ids[:needed], "batch": 1},
+        work=(batch, calls * batch),
+    )
+    record(run, "confirm_single", single)
+    bulk = drive(
+        run,
+        "bulk_confirm_300",
+        "bulk_confirm",
+        # all the bulk calls may be in flight together, each then lasting as long as all
+        {"booking_ids": ids[needed:], "batch": batch, "timeout": 600},
+        work=(1, calls),
+    )
+    record(run, "bulk_confirm_300", bulk)
+    comparison = bulk_confirm.compare(single, bulk)
+    run.results["bulk_confirm_300_vs_single"] = comparison
+    print(
+        f"  a {batch}-item bulk confirm costs {comparison['time_ratio']:.3f} of {batch} single "
+        f"calls (wall time at saturation; server CPU {comparison['cpu_ratio']:.3f})",
+        flush=True,
+    )
+
+
 def record(run: Run, name: str, result: dict[str, Any]) -> None:
     noop = run.results["workloads"].get("noop")
     if noop and name != "noop":
@@ -359,7 +419,7 @@ def record(run: Run, name: str, result: dict[str, Any]) -> None:
 
 
 def print_row(name: str, result: dict[str, Any], noop: dict[str, Any] | None) -> None:
-    ratio = f"{result['ratio_calls']:6.3f}" if noop and "ratio_calls" in result else "     -"
+    ratio = f"{result['ratio_calls']:6.3g}" if noop and "ratio_calls" in result else "     -"
     errors = result["errors"]
     detail = f" {result['error_codes']}" if errors else ""
     print(
@@ -410,6 +470,12 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         10.0,
         False,
     )
+    check(
+        "Bulk confirm of 300 < 300 single confirms (time ratio)",
+        results.get("bulk_confirm_300_vs_single", {}).get("time_ratio"),
+        1.0,
+        False,
+    )
     small, large = get("avail_1k", "p50_ms"), get("avail_1m", "p50_ms")
     if small and large:
         check("Availability p50 with 1M / with 1k bookings <= 1.5", large / small, 1.5, False)
@@ -455,6 +521,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--staff", type=int, default=20, help="staff members in the catalog")
     parser.add_argument("--sessions", type=int, default=200, help="class sessions")
     parser.add_argument("--large-bookings", type=int, default=1_000_000)
+    parser.add_argument(
+        "--bulk-calls",
+        type=int,
+        default=6,
+        help="bulk_confirm_300: bulk calls measured (and 300 x as many single confirmations)",
+    )
     parser.add_argument("--server-log-level", default="WARNING")
     parser.add_argument("--profile", default="", help="workloads to py-spy, comma separated")
     parser.add_argument(

@@ -22,6 +22,7 @@ from bookings_server.domain.catalog import (
     Session,
     SessionSpec,
     StaffMember,
+    WaitingListPolicy,
     WorkingInterval,
 )
 from bookings_server.store.database import Database
@@ -92,6 +93,7 @@ class Seeder:
         manual_approval: bool = False,
         cancellation_window: timedelta = timedelta(0),
         starts_in: timedelta = timedelta(days=2),
+        waiting_list: WaitingListPolicy | None = None,
     ) -> ClassSetup:
         start = next_hour(starts_in.total_seconds() / 86400)
         with self.uow.write(self.site_id) as tx:
@@ -106,6 +108,7 @@ class Seeder:
                     default_capacity=capacity,
                     require_manual_approval=manual_approval,
                     policy=BookingPolicy(cancellation_window=cancellation_window),
+                    waiting_list=waiting_list or WaitingListPolicy(),
                 ),
                 datetime.now(UTC),
             )

@@ -20,7 +20,12 @@ from bookings_server.api.auth.keys import (
     SigningKeys,
     load_signing_keys,
 )
-from bookings_server.api.auth.tokens import mint_token, verify_token
+from bookings_server.api.auth.tokens import (
+    MAX_ID_CLAIM_LENGTH,
+    MAX_LIST_CLAIM_ENTRIES,
+    mint_token,
+    verify_token,
+)
 from bookings_server.config import Config
 from bookings_server.domain.errors import Unauthenticated
 from bookings_server.domain.identity import IdentityType, Permission, Principal, Scope
@@ -131,6 +136,71 @@ def test_a_token_missing_a_required_claim_is_refused(claim: str) -> None:
 def test_a_token_with_malformed_claims_is_refused(bad: dict[str, Any]) -> None:
     token = jwt.encode(claims(**bad), KEYS.secret, "HS256")
     assert reason_of(token) == "INVALID_TOKEN"
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize(
+    "value",
+    ["9999999999", "0", True, False, None, [1], {"s": 1}, float("inf"), float("nan"), -1, 10**30],
+    ids=repr,
+)
+def test_a_time_claim_that_is_not_a_json_number_in_range_is_invalid(claim: str, value: Any) -> None:
+    token = jwt.encode(
+        claims(exp=datetime.now(UTC) + timedelta(minutes=5)) | {claim: value}, KEYS.secret, "HS256"
+    )
+    assert reason_of(token) == "INVALID_TOKEN"
+
+
+def test_time_claims_may_be_fractional_numbers() -> None:
+    now = datetime.now(UTC).timestamp()
+    token = jwt.encode(
+        claims(exp=now + 300.5) | {"nbf": now - 0.25, "iat": now}, KEYS.secret, "HS256"
+    )
+    assert verify_token(KEYS, token).site_id == "site-a"
+
+
+def test_a_token_issued_in_the_future_is_not_valid_yet() -> None:
+    token = jwt.encode(claims(iat=datetime.now(UTC) + timedelta(hours=1)), KEYS.secret, "HS256")
+    assert reason_of(token) == "TOKEN_NOT_YET_VALID"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"site_id": " "},
+        {"site_id": "site\x00a"},
+        {"site_id": "site\nb"},
+        {"site_id": "\ud800"},
+        {"site_id": "s" * (MAX_ID_CLAIM_LENGTH + 1)},
+        {"sub": ""},
+        {"sub": ["member-7"]},
+        {"sub": "m" * (MAX_ID_CLAIM_LENGTH + 1)},
+        {"identity_type": "owner"},
+        {"identity_type": None},
+        {"scopes": [["SCOPE.DC-BOOKINGS.READ-CALENDAR"]]},
+        {"scopes": ["s"] * (MAX_LIST_CLAIM_ENTRIES + 1)},
+        {"scopes": ["s" * (MAX_ID_CLAIM_LENGTH + 1)]},
+        {"permissions": {"BOOKINGS.MANAGE_PAYMENTS": True}},
+        {"permissions": None},
+    ],
+    ids=repr,
+)
+def test_identity_and_list_claims_of_the_wrong_type_or_size_are_invalid(
+    bad: dict[str, Any],
+) -> None:
+    token = jwt.encode(claims() | bad, KEYS.secret, "HS256")
+    assert reason_of(token) == "INVALID_TOKEN"
+
+
+def test_identity_claims_at_their_length_limit_are_accepted() -> None:
+    longest = "s" * MAX_ID_CLAIM_LENGTH
+    token = jwt.encode(
+        claims(site_id=longest, sub="ü" * MAX_ID_CLAIM_LENGTH, scopes=[longest]),
+        KEYS.secret,
+        "HS256",
+    )
+    principal = verify_token(KEYS, token)
+    assert (principal.site_id, principal.scopes) == (longest, frozenset({longest}))
 
 
 def test_an_unsigned_token_is_refused() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from bookings.v1 import (
     bookings_service_pb2_grpc,
 )
 from google.protobuf import timestamp_pb2
+from page_token_helpers import edited
 from sqlalchemy import event
 
 from bookings_server.app.availability import AvailabilityReader
@@ -33,10 +34,14 @@ from bookings_server.domain.catalog import (
     WaitingListPolicy,
     WorkingInterval,
 )
+from bookings_server.domain.page_tokens import INVALID_PAGE_TOKEN, PageTokenCodec
 from bookings_server.store.database import Database
 
 SITE = "site-a"
 ZONE = "America/New_York"
+#: What the direct use-case calls of these tests sign page tokens with (the servers derive
+#: their own key).
+PAGE_TOKENS = PageTokenCodec.from_secret("availability wire tests")
 #: The week of New York's 2027 spring-forward day (Sunday 2027-03-14).
 WEEK_START = local(ZONE, 2027, 3, 11)
 WEEK_END = local(ZONE, 2027, 3, 18)
@@ -56,7 +61,7 @@ def seed(database_url: str) -> Seeded:
     15-minute buffer), a yoga class of 2 (waiting list of 3) on the spring-forward Sunday, and
     a course of 4 meeting three Saturdays from 2027-03-13."""
     database = Database.from_url(database_url)
-    catalog = Catalog(SqlUnitOfWork(database))
+    catalog = Catalog(SqlUnitOfWork(database), page_tokens=PAGE_TOKENS)
     try:
         hours = tuple(WorkingInterval(d, time(0), time(4)) for d in range(7))
         staff = catalog.create_staff_member(
@@ -288,6 +293,49 @@ def test_pages_chain_and_a_token_from_another_request_is_refused(env: Env) -> No
     assert (refused.code, refused.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ("page_token",))
 
 
+def test_a_token_is_refused_on_another_site_and_once_edited(env: Env) -> None:
+    token = env.query(env.seeded.appointment, page_size=2).next_page_token
+    other_site = Env(env.seeded, env.channel, env.token(site_id="site-b"))
+    for refused in (
+        failure(lambda: other_site.query(env.seeded.appointment, page_token=token)),
+        failure(lambda: env.query(env.seeded.appointment, page_token=edited(token))),
+    ):
+        assert (refused.code, refused.reason, refused.fields) == (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            INVALID_PAGE_TOKEN,
+            ("page_token",),
+        )
+
+
+def test_merge_staff_gives_one_entry_per_start_counting_the_staff(
+    env: Env, database_url: str
+) -> None:
+    """A second staff member with Dana's hours joins the appointment service: one merged
+    entry per start, with two staff members, one free once Dana is booked."""
+    database = Database.from_url(database_url)
+    catalog = Catalog(SqlUnitOfWork(database), page_tokens=PAGE_TOKENS)
+    try:
+        dana = catalog.get_staff_member(SITE, env.seeded.staff)
+        eli = catalog.create_staff_member(SITE, replace(dana, id="", name="Eli"))
+        catalog.modify_service(
+            SITE,
+            env.seeded.appointment,
+            lambda found: replace(found, staff_member_ids=(dana.id, eli.id)),
+        )
+    finally:
+        database.dispose()
+    per_staff = env.query(env.seeded.appointment).availability_entries
+    env.create(per_staff[0].slot, status=booking_pb2.BOOKING_STATUS_CONFIRMED)
+
+    merged = env.query(env.seeded.appointment, merge_staff=True).availability_entries
+    assert len(merged) * 2 == len(per_staff)
+    first = merged[0]
+    assert first.slot.start_date == per_staff[0].slot.start_date
+    assert (first.total_spots, first.open_spots, first.bookable) == (2, 1, True)
+    assert not first.slot.resource.id and first.slot.timezone == ZONE
+    assert {(e.total_spots, e.open_spots) for e in merged[1:]} == {(2, 2)}
+
+
 @pytest.mark.parametrize(
     ("fields", "violated"),
     [
@@ -336,7 +384,7 @@ def statements_to_answer(database_url: str, query: AvailabilityQuery) -> int:
 
     event.listen(database.engine, "before_cursor_execute", count_statement)
     try:
-        AvailabilityReader(SqlUnitOfWork(database)).query(SITE, query)
+        AvailabilityReader(SqlUnitOfWork(database), page_tokens=PAGE_TOKENS).query(SITE, query)
     finally:
         database.dispose()
     return count

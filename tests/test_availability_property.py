@@ -1,21 +1,47 @@
-"""The slot generator against a deliberately naive reference that walks every minute.
+"""Properties of QueryAvailability.
 
-The reference never asks zoneinfo to resolve a wall time: it converts every real minute of a
-few days to the zone's wall clock, and reads the SPEC's rules off that table (first occurrence
-for a repeated time; transition instant plus the distance into the gap for a skipped one).
+The slot generator against a deliberately naive reference that walks every minute: the
+reference never asks zoneinfo to resolve a wall time: it converts every real minute of a few
+days to the zone's wall clock, and reads the SPEC's rules off that table (first occurrence for
+a repeated time; transition instant plus the distance into the gap for a skipped one).
+
+Paging: for random catalogs and queries, reading every page (each token decoded back into its
+position) with any page size gives exactly the single-page answer.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from availability_builders import staff_member
+from availability_builders import (
+    appointment_service,
+    group_service,
+    hours,
+    session,
+    staff_member,
+    utc,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookings_server.domain.availability.slots import SlotTime, working_hours_slots
-from bookings_server.domain.catalog import WorkingInterval
+from bookings_server.domain.availability.entries import (
+    AvailabilityData,
+    AvailabilityEntry,
+    Occupancy,
+)
+from bookings_server.domain.availability.paging import decode_position, encode_position
+from bookings_server.domain.availability.query import query_availability
+from bookings_server.domain.availability.request import AvailabilityQuery
+from bookings_server.domain.availability.slots import BusyInterval, SlotTime, working_hours_slots
+from bookings_server.domain.catalog import (
+    BlockedTime,
+    BookingPolicy,
+    ServiceType,
+    WorkingInterval,
+)
+from bookings_server.domain.page_tokens import PageTokenCodec
 
 MINUTE = timedelta(minutes=1)
 
@@ -131,3 +157,120 @@ def test_generator_matches_the_minute_walking_reference(data: st.DataObject) -> 
     generated = working_hours_slots(staff, duration, buffer, window_start, window_end)
 
     assert generated == reference_slots(zone, intervals, duration, buffer, window_start, window_end)
+
+
+PAGING_NOW = utc(2026, 3, 6, 7)
+PAGING_START = utc(2026, 3, 6)
+PAGING_ZONES = ["UTC", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"]
+CODEC = PageTokenCodec(b"property test page token key...!")
+
+
+@st.composite
+def paging_catalogs(draw: st.DrawFn) -> AvailabilityData:
+    """Two appointment services sharing three staff members (varied hours, zones, blocked
+    time and bookings, policies that make some slots unbookable), a class and a course."""
+    staff = {}
+    busy: dict[str, list[BusyInterval]] = {}
+    for n in range(3):
+        staff_id = f"staff-{n}"
+        first, length = draw(st.integers(0, 14)), draw(st.integers(2, 9))
+        blocked = draw(st.lists(st.integers(0, 96), max_size=2))
+        staff[staff_id] = staff_member(
+            staff_id,
+            draw(st.sampled_from(PAGING_ZONES)),
+            hours(f"{first:02d}:00", f"{first + length:02d}:30"),
+            blocked_times=tuple(
+                BlockedTime(
+                    PAGING_START + timedelta(hours=h), PAGING_START + timedelta(hours=h + 2)
+                )
+                for h in blocked
+            ),
+        )
+        busy[staff_id] = [
+            BusyInterval(PAGING_START + timedelta(hours=h), PAGING_START + timedelta(hours=h + 1))
+            for h in draw(st.lists(st.integers(0, 96), max_size=12))
+        ]
+    policy = BookingPolicy(
+        min_notice=timedelta(hours=draw(st.integers(0, 30))),
+        max_advance=draw(
+            st.one_of(st.none(), st.integers(24, 72).map(lambda h: timedelta(hours=h)))
+        ),
+    )
+    services = {
+        "cut": appointment_service("cut", 60, 15, ("staff-0", "staff-1", "staff-2"), policy=policy),
+        "dye": appointment_service(
+            "dye", 90, 0, ("staff-2", "staff-0"), online_booking_enabled=draw(st.booleans())
+        ),
+        "yoga": group_service("yoga", capacity=3),
+        "clay": group_service("clay", ServiceType.COURSE, capacity=2),
+    }
+    sessions = [
+        session(
+            f"yoga-{h}",
+            services["yoga"],
+            PAGING_START + timedelta(hours=h),
+            staff_id=f"staff-{h % 3}",
+        )
+        for h in draw(st.lists(st.integers(-2, 80), max_size=8, unique=True))
+    ] + [
+        session(
+            f"clay-{w}", services["clay"], PAGING_START + timedelta(days=w - 1), staff_id="staff-1"
+        )
+        for w in range(3)
+    ]
+    occupancy = {s.id: Occupancy(taken=draw(st.integers(0, 3))) for s in sessions}
+    return AvailabilityData(
+        services=services,
+        staff=staff,
+        sessions=sessions,
+        busy=busy,
+        session_occupancy=occupancy,
+        schedule_occupancy={"schedule-clay": Occupancy(taken=draw(st.integers(0, 2)))},
+    )
+
+
+@st.composite
+def paging_queries(draw: st.DrawFn) -> AvailabilityQuery:
+    return AvailabilityQuery(
+        service_ids=tuple(
+            draw(st.lists(st.sampled_from(["cut", "dye", "yoga", "clay"]), min_size=1, max_size=4))
+        ),
+        start=PAGING_START + timedelta(hours=draw(st.integers(0, 24))),
+        end=PAGING_START + timedelta(hours=draw(st.integers(25, 96))),
+        timezone=draw(st.sampled_from(["", *PAGING_ZONES])),
+        resource_ids=tuple(
+            draw(
+                st.one_of(
+                    st.just([]),
+                    st.lists(st.sampled_from(["staff-0", "staff-1", "staff-2"]), max_size=2),
+                )
+            )
+        ),
+        bookable=draw(st.sampled_from([None, True, False])),
+        min_open_spots=draw(st.sampled_from([0, 0, 0, 1, 2])),
+        slots_per_day=draw(st.sampled_from([0, 0, 1, 2, 5])),
+        merge_staff=draw(st.booleans()),
+    )
+
+
+def every_page(query: AvailabilityQuery, data: AvailabilityData) -> list[AvailabilityEntry]:
+    """Every page's entries in order, each next page read from its token."""
+    found: list[AvailabilityEntry] = []
+    after = None
+    while True:
+        page = query_availability(query, data, PAGING_NOW, after)
+        found += page.entries
+        if page.next_position is None:
+            return found
+        token = encode_position(CODEC, "site-a", query, page.next_position)
+        after = decode_position(CODEC, "site-a", replace(query, page_token=token))
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=paging_catalogs(), query=paging_queries(), page_size=st.integers(1, 12))
+def test_reading_every_page_gives_the_single_page_answer(
+    data: AvailabilityData, query: AvailabilityQuery, page_size: int
+) -> None:
+    whole = query_availability(replace(query, page_size=1000), data, PAGING_NOW)
+    assert whole.next_position is None
+    assert every_page(replace(query, page_size=page_size), data) == list(whole.entries)

@@ -14,6 +14,7 @@ from bookings.v1 import catalog_service_pb2 as pb
 from google.protobuf import duration_pb2, field_mask_pb2, timestamp_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from page_token_helpers import edited
 
 T0 = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
 
@@ -193,6 +194,22 @@ def test_services_page_with_opaque_tokens(catalog: Catalog) -> None:
     assert (code, fields) == (grpc.StatusCode.INVALID_ARGUMENT, {"page_token"})
 
 
+def test_a_list_token_is_refused_on_another_site_and_once_edited(
+    catalog: Catalog, other_site: Catalog
+) -> None:
+    for name in "AB":
+        catalog.CreateService(pb.CreateServiceRequest(service=yoga(name=name)))
+        other_site.CreateService(pb.CreateServiceRequest(service=yoga(name=name)))
+    token = catalog.ListServices(pb.ListServicesRequest(page_size=1)).next_page_token
+    for client, sent in ((other_site, token), (catalog, edited(token))):
+        refused = failure(
+            lambda client=client, sent=sent: client.ListServices(
+                pb.ListServicesRequest(page_size=1, page_token=sent)
+            )
+        )
+        assert refused == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_PAGE_TOKEN", {"page_token"})
+
+
 def test_unknown_and_other_sites_ids_are_not_found(catalog: Catalog, other_site: Catalog) -> None:
     service = catalog.CreateService(pb.CreateServiceRequest(service=yoga())).service
     staff = catalog.CreateStaffMember(pb.CreateStaffMemberRequest(staff_member=ana())).staff_member
@@ -236,7 +253,6 @@ def _without_duration() -> catalog_pb2.Service:
 @pytest.mark.parametrize(
     ("make", "field"),
     [
-        (lambda: yoga(timezone="Not/AZone"), "service.timezone"),
         (lambda: yoga(default_capacity=1001), "service.default_capacity"),
         (_untyped, "service.type"),
         (_without_duration, "service.duration"),
@@ -254,6 +270,19 @@ def test_invalid_services_are_invalid_argument_naming_the_field(
     code, reason, fields = failure(lambda: catalog.CreateService(request))
     assert (code, reason) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT")
     assert field in fields
+
+
+@pytest.mark.parametrize("zone", ["Not/AZone", "America", "posix/Europe/Paris", "localtime"])
+def test_a_service_zone_that_is_not_a_canonical_iana_zone_is_invalid_time_zone(
+    catalog: Catalog, zone: str
+) -> None:
+    request = pb.CreateServiceRequest(service=yoga(timezone=zone))
+    code, reason, fields = failure(lambda: catalog.CreateService(request))
+    assert (code, reason, fields) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "INVALID_TIME_ZONE",
+        {"service.timezone"},
+    )
 
 
 def test_staff_members_are_created_read_listed_and_updated(catalog: Catalog) -> None:

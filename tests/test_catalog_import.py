@@ -55,7 +55,7 @@ def test_the_packaged_demo_catalog_is_the_example() -> None:
 
 def test_the_demo_catalog_imports_a_salon_a_yoga_studio_and_a_course(db: Database) -> None:
     summary = import_catalog(SqlUnitOfWork(db), parse_catalog(EXAMPLE.read_text()))
-    assert (summary.site_id, summary.staff_members, summary.services) == ("demo-site", 3, 4)
+    assert (summary.site_id, summary.staff_members, summary.services) == ("demo-site", 3, 5)
     with db.read() as session:
         services = {
             s.name: s for s in CatalogRepository(session, "demo-site").list_services().items
@@ -165,7 +165,9 @@ def test_cli_import_reports_lines_and_exits_nonzero(
     bad = tmp_path / "bad.yaml"
     bad.write_text(VALID_STAFF_BAD_SERVICE)
     assert main(["catalog", "import", str(bad), "--database-url", database_url]) == 1
-    assert f"{bad}:12: services[0].timezone: unknown time zone" in capsys.readouterr().err
+    assert f"{bad}:12: services[0].timezone: 'Mars/Base' is not a canonical IANA" in (
+        capsys.readouterr().err
+    )
     assert (
         main(["catalog", "import", str(EXAMPLE), "--database-url", database_url, "--site", "s9"])
         == 0
@@ -181,7 +183,7 @@ def test_serve_preparation_migrates_and_seeds_only_an_empty_embedded_database(
     assert prepare_store(config) is None  # not empty any more
     database = Database.from_url(config.effective_database_url)
     with database.read() as session:
-        assert len(CatalogRepository(session, "demo-site").list_services().items) == 4
+        assert len(CatalogRepository(session, "demo-site").list_services().items) == 5
     database.dispose()
 
 

@@ -27,11 +27,13 @@ from bookings_server.domain.catalog import (
     WorkingInterval,
 )
 from bookings_server.domain.errors import InvalidArgument, NotFound
+from bookings_server.domain.page_tokens import INVALID_PAGE_TOKEN, PageTokenCodec
 from bookings_server.store.database import Database
 from bookings_server.store.unit_of_work import SqlUnitOfWork
 
 SITE = "site-a"
 T0 = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)  # a Monday
+PAGE_TOKENS = PageTokenCodec.from_secret("catalog tests")
 
 
 @pytest.fixture
@@ -53,7 +55,14 @@ repo = _Calls()
 
 
 def write(db: Database, action: str, site_id: str, *args: Any, **kwargs: Any) -> Any:
-    return getattr(Catalog(SqlUnitOfWork(db)), action)(site_id, *args, **kwargs)
+    return getattr(Catalog(SqlUnitOfWork(db), page_tokens=PAGE_TOKENS), action)(
+        site_id, *args, **kwargs
+    )
+
+
+def list_page(db: Database, action: str, site_id: str, **kwargs: Any) -> Any:
+    """A page of that list use case of app/catalog.py, which signs and checks page tokens."""
+    return write(db, action, site_id, **kwargs)
 
 
 def read(db: Database, action: str, site_id: str, *args: Any, **kwargs: Any) -> Any:
@@ -213,7 +222,7 @@ def test_services_list_in_pages_ordered_by_name(db: Database) -> None:
     names: list[str] = []
     token = ""
     while True:
-        page = read(
+        page = list_page(
             db, repo.list_services, SITE, size=2, token=token, service_type=ServiceType.CLASS
         )
         names += [service.name for service in page.items]
@@ -227,18 +236,24 @@ def test_services_list_in_pages_ordered_by_name(db: Database) -> None:
 @pytest.mark.parametrize("token", ["garbage!", "e30", "eyJxIjoieCIsImEiOltdfQ"])
 def test_a_bad_page_token_is_invalid(db: Database, token: str) -> None:
     with pytest.raises(InvalidArgument) as error:
-        read(db, repo.list_services, SITE, token=token)
+        list_page(db, repo.list_services, SITE, token=token)
     assert violations(error) == {"page_token"}
+    assert error.value.reason == INVALID_PAGE_TOKEN
 
 
-def test_a_page_token_of_another_query_is_invalid(db: Database) -> None:
+def test_a_page_token_of_another_list_filter_or_site_is_invalid(db: Database) -> None:
     for name in "ABC":
         write(db, repo.create_service, SITE, yoga(name=name))
-    token = read(db, repo.list_services, SITE, size=1).next_page_token
-    with pytest.raises(InvalidArgument):
-        read(db, repo.list_services, SITE, token=token, service_type=ServiceType.CLASS)
-    with pytest.raises(InvalidArgument):
-        read(db, repo.list_sessions, SITE, token=token)
+    token = list_page(db, repo.list_services, SITE, size=1).next_page_token
+    for action, site_id, filters in [
+        (repo.list_services, SITE, {"service_type": ServiceType.CLASS}),
+        (repo.list_staff_members, SITE, {}),
+        (repo.list_sessions, SITE, {}),
+        (repo.list_services, "site-b", {}),
+    ]:
+        with pytest.raises(InvalidArgument) as error:
+            list_page(db, action, site_id, token=token, **filters)
+        assert error.value.reason == INVALID_PAGE_TOKEN, (action, site_id, filters)
 
 
 def test_negative_page_size_is_invalid(db: Database) -> None:
@@ -310,9 +325,9 @@ def test_list_staff_returns_known_ids_of_the_site_in_order(db: Database) -> None
     other = write(db, repo.create_staff_member, "site-b", staff(name="Cy"))
     listed = read(db, repo.list_staff, SITE, [bo.id, "missing", other.id, ana.id])
     assert [member.name for member in listed] == ["Bo", "Ana"]
-    page = read(db, repo.list_staff_members, SITE, size=1)
+    page = list_page(db, repo.list_staff_members, SITE, size=1)
     assert [m.name for m in page.items] == ["Ana"] and page.next_page_token
-    page = read(db, repo.list_staff_members, SITE, size=1, token=page.next_page_token)
+    page = list_page(db, repo.list_staff_members, SITE, size=1, token=page.next_page_token)
     assert [m.name for m in page.items] == ["Bo"] and not page.next_page_token
 
 
@@ -423,6 +438,23 @@ def test_updating_a_session_keeps_its_service(db: Database) -> None:
         write(db, repo.update_session, "site-b", session.id, moved)
 
 
+def test_a_sessions_page_token_is_bound_to_the_service_and_range_filters(db: Database) -> None:
+    service = write(db, repo.create_service, SITE, yoga(timezone="Etc/UTC"))
+    spec = SessionSpec(service.id, T0, T0 + timedelta(hours=1))
+    write(db, repo.create_sessions, SITE, spec, "FREQ=WEEKLY;COUNT=3")
+    filters: dict[str, Any] = {"service_id": service.id, "start_from": T0}
+    token = list_page(db, repo.list_sessions, SITE, size=1, **filters).next_page_token
+    assert len(list_page(db, repo.list_sessions, SITE, token=token, **filters).items) == 2
+    for changed in [
+        {"service_id": ""},
+        {"start_from": T0 + timedelta(seconds=1)},
+        {"start_to": T0},
+    ]:
+        with pytest.raises(InvalidArgument) as error:
+            list_page(db, repo.list_sessions, SITE, token=token, **(filters | changed))
+        assert error.value.reason == INVALID_PAGE_TOKEN, changed
+
+
 def test_sessions_list_by_start_with_filters_and_pages(db: Database) -> None:
     yoga_service = write(db, repo.create_service, SITE, yoga(timezone="Etc/UTC"))
     pilates = write(db, repo.create_service, SITE, yoga(name="Pilates", timezone="Etc/UTC"))
@@ -434,7 +466,9 @@ def test_sessions_list_by_start_with_filters_and_pages(db: Database) -> None:
     starts: list[datetime] = []
     token = ""
     while True:
-        page = read(db, repo.list_sessions, SITE, service_id=yoga_service.id, size=2, token=token)
+        page = list_page(
+            db, repo.list_sessions, SITE, service_id=yoga_service.id, size=2, token=token
+        )
         starts += [s.start for s in page.items]
         if not (token := page.next_page_token):
             break

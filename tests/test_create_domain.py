@@ -1,4 +1,4 @@
-"""Pure parts of CreateBooking: the capacity decision, backoff, page tokens, the row codec."""
+"""Pure parts of CreateBooking: the capacity decision, backoff, the row codec."""
 
 from __future__ import annotations
 
@@ -20,17 +20,10 @@ from bookings_server.domain.booking import (
     PaymentStatus,
     SlotResource,
 )
-from bookings_server.domain.booking_query import (
-    BookingFilter,
-    BookingOrder,
-    PagePosition,
-    decode_page_token,
-    encode_page_token,
-)
 from bookings_server.domain.booking_rules import check_capacity
 from bookings_server.domain.capacity import session_unit, staff_unit
 from bookings_server.domain.catalog import Location, LocationType, PaymentOption
-from bookings_server.domain.errors import FailedPrecondition, InvalidArgument
+from bookings_server.domain.errors import FailedPrecondition
 from bookings_server.domain.identity import IdentityType
 from bookings_server.domain.outbox import retry_delay
 from bookings_server.store.booking_codec import booking_from_dict, booking_to_dict
@@ -86,18 +79,6 @@ def test_retries_back_off_exponentially_up_to_the_cap() -> None:
     delays = [retry_delay(n, timedelta(seconds=5), timedelta(minutes=1)) for n in range(1, 7)]
 
     assert [d.total_seconds() for d in delays] == [5, 10, 20, 40, 60, 60]
-
-
-def test_a_page_token_round_trips_for_the_same_query_only() -> None:
-    position = PagePosition(START, "b-1")
-    query_filter = BookingFilter(contact_email="a@example.com")
-    token = encode_page_token(position, query_filter, BookingOrder.START_DATE_ASC)
-
-    assert decode_page_token(token, query_filter, BookingOrder.START_DATE_ASC) == position
-    with pytest.raises(InvalidArgument):
-        decode_page_token(token, BookingFilter(), BookingOrder.START_DATE_ASC)
-    with pytest.raises(InvalidArgument):
-        decode_page_token(token[:-3], query_filter, BookingOrder.START_DATE_ASC)
 
 
 def full_booking() -> Booking:

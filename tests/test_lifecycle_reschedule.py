@@ -148,7 +148,7 @@ def test_appointment_move_to_a_zone_that_is_not_iana_is_invalid(env: LifecycleEn
     slot = _appointment_slot(setup, 1)
     slot.timezone = "Mars/Olympus_Mons"
     _refused(
-        lambda: _move(env, booking, slot), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"
+        lambda: _move(env, booking, slot), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_TIME_ZONE"
     )
     assert env.get(booking) == booking
 

@@ -169,10 +169,11 @@ def test_final_statuses_allow_nothing() -> None:
         assert BookingStatus.DECLINED not in ALLOWED_FROM[action]
 
 
-def test_confirmed_bookings_can_only_be_canceled_or_rescheduled() -> None:
+def test_confirmed_bookings_can_only_be_canceled_rescheduled_or_resized() -> None:
     assert {a for a in Action if BookingStatus.CONFIRMED in ALLOWED_FROM[a]} == {
         Action.CANCEL,
         Action.RESCHEDULE,
+        Action.UPDATE_PARTICIPANTS,
     }
 
 

@@ -3,12 +3,15 @@ delivers at least once, in order per booking, with backoff, even when killed mid
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,8 +26,14 @@ from booking_helpers import (
     hour_from_now,
 )
 from bookings.v1 import booking_pb2
+from sqlalchemy import text
 
-from bookings_server.app.outbox_delivery import OutboxWorker, WorkerSettings, start_worker_thread
+from bookings_server.app.outbox_delivery import (
+    OutboxWorker,
+    WorkerSettings,
+    WorkerThread,
+    start_worker_thread,
+)
 from bookings_server.config import Config
 from bookings_server.domain.catalog import ServiceType
 from bookings_server.domain.outbox import OutboxItem, OutboxKind
@@ -268,3 +277,179 @@ def test_the_server_process_can_run_the_worker_in_a_thread(
     assert [s.kind for s in items(database, booking.id) if s.sent_at is None] == [
         OutboxKind.SMS_REMINDER
     ]
+
+
+# ---- resilience: the loop outlives every failure ------------------------------------------------
+
+#: Retries and backoffs in milliseconds, so a test sees many of them.
+QUICK = WorkerSettings(
+    poll_interval=0.01,
+    retry_base=timedelta(milliseconds=10),
+    retry_cap=timedelta(milliseconds=40),
+    failure_backoff_base=timedelta(milliseconds=10),
+    failure_backoff_cap=timedelta(milliseconds=40),
+)
+
+
+class RaisingFor:
+    """Raises `error` for the items of the bookings in `failing`, delivers the others."""
+
+    def __init__(self, error: Exception, *failing: str) -> None:
+        self.error = error
+        self.failing = set(failing)
+        self.sent: list[OutboxItem] = []
+
+    def send(self, item: OutboxItem) -> None:
+        if item.booking_id in self.failing:
+            raise self.error
+        self.sent.append(item)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def running(database: Database, sender: RaisingFor | ListSender) -> WorkerThread:
+    thread = WorkerThread(OutboxWorker(SqlUnitOfWork(database), sender, QUICK), QUICK.stall_after)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("error", [RuntimeError("sender bug"), ValueError("bad payload")])
+def test_a_sender_that_keeps_raising_neither_stops_the_worker_nor_loses_the_item(
+    env: BookingEnv, database: Database, error: Exception
+) -> None:
+    failing, other = book_with_deliveries(env), book_with_deliveries(env)
+    sender = RaisingFor(error, failing.id)
+
+    thread = running(database, sender)
+    try:
+        wait_until(lambda: items(database, failing.id)[0].attempts >= 3)
+        wait_until(lambda: len(sender.sent) == 2)
+        healthy = thread.problem()
+    finally:
+        thread.stop()
+
+    assert healthy is None
+    assert {item.booking_id for item in sender.sent} == {other.id}
+    first = items(database, failing.id)[0]
+    assert (first.sent_at, first.last_error) == (None, repr(error))
+
+
+def test_each_failed_delivery_is_one_line_and_its_traceback_is_logged_once(
+    env: BookingEnv, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    booking = book_with_deliveries(env)
+    clock = Clock()
+    sender = RaisingFor(RuntimeError("receiver said no"), booking.id)
+    worker = OutboxWorker(SqlUnitOfWork(database), sender, QUICK, clock)
+
+    with caplog.at_level(logging.WARNING, logger="bookings.worker"):
+        for _ in range(3):
+            drain(worker)
+            clock.now += timedelta(seconds=1)
+
+    failures = [r for r in caplog.records if r.getMessage().startswith("outbox delivery failed")]
+    first_item = items(database, booking.id)[0].id
+    assert [(r.outbox_id, r.error_type, r.attempt) for r in failures] == [  # type: ignore[attr-defined]
+        (first_item, "RuntimeError", 1),
+        (first_item, "RuntimeError", 2),
+        (first_item, "RuntimeError", 3),
+    ]
+    assert [r.exc_info is not None for r in failures] == [True, False, False]
+
+
+def _rename_outbox(database: Database, old: str, new: str) -> None:
+    with database.engine.begin() as connection:
+        connection.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+
+def test_a_round_that_fails_is_retried_with_backoff_until_the_store_is_back(
+    env: BookingEnv, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A store failure that is not "busy" (here: the outbox table missing) used to end the
+    worker thread for good."""
+    sender = ListSender()
+    thread = running(database, sender)
+    try:
+        with caplog.at_level(logging.WARNING, logger="bookings.worker"):
+            _rename_outbox(database, "outbox", "outbox_away")
+            try:
+                wait_until(lambda: len(_round_failures(caplog)) >= 4)
+            finally:
+                _rename_outbox(database, "outbox_away", "outbox")
+        booking = book_with_deliveries(env)
+        wait_until(lambda: len(sender.sent) == 2)
+        alive = thread.problem() is None
+    finally:
+        thread.stop()
+
+    failures = _round_failures(caplog)[:4]
+    assert alive
+    assert [r.failed_rounds for r in failures] == [1, 2, 3, 4]  # type: ignore[attr-defined]
+    assert [r.retry_in_s for r in failures] == [0.01, 0.02, 0.04, 0.04]  # type: ignore[attr-defined]
+    assert [r.exc_info is not None for r in failures] == [True, False, False, False]
+    assert {item.booking_id for item in sender.sent} == {booking.id}
+
+
+def _round_failures(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.getMessage() == "outbox round failed; retrying"]
+
+
+class WorkerKilled(BaseException):
+    """Not an Exception: nothing in the worker may swallow it, so it ends the thread."""
+
+
+class BlockingSender:
+    """Blocks in `send` until released; raises WorkerKilled instead when told to."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.kill = False
+
+    def send(self, item: OutboxItem) -> None:
+        self.entered.set()
+        self.release.wait(30)
+        if self.kill:
+            raise WorkerKilled
+
+
+def test_a_worker_blocked_in_its_sender_reports_no_progress_then_recovers(
+    env: BookingEnv, database: Database
+) -> None:
+    book_with_deliveries(env)
+    sender = BlockingSender()
+    settings = dataclasses.replace(QUICK, stall_after=timedelta(milliseconds=200))
+    thread = WorkerThread(
+        OutboxWorker(SqlUnitOfWork(database), sender, settings), settings.stall_after
+    )
+    thread.start()
+    try:
+        assert sender.entered.wait(20)
+        time.sleep(0.3)
+        stuck = thread.problem()
+        sender.release.set()
+        wait_until(lambda: thread.problem() is None)
+    finally:
+        sender.release.set()
+        thread.stop()
+
+    assert stuck is not None and "no progress" in stuck
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_worker_thread_that_died_reports_it(env: BookingEnv, database: Database) -> None:
+    book_with_deliveries(env)
+    sender = BlockingSender()
+    sender.kill = True
+    sender.release.set()
+    thread = WorkerThread(OutboxWorker(SqlUnitOfWork(database), sender, QUICK), QUICK.stall_after)
+
+    thread.start()
+    wait_until(lambda: thread.problem() is not None)
+
+    assert thread.problem() == "the outbox worker thread has stopped"

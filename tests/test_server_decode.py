@@ -103,9 +103,17 @@ def _with_nul_in_first_string(descriptor: Descriptor) -> tuple[bytes, str]:
         if text is not None:
             setattr(message, text.name, "a\x00b")
             return request.SerializeToString(), f"{path}{text.name}"
-        nested = next(f for f in fields if f.type == f.TYPE_MESSAGE)
-        path = f"{path}{nested.name}."
-        message = getattr(message, nested.name)
+        nested = next(
+            f
+            for f in message.DESCRIPTOR.fields
+            if f.type == f.TYPE_MESSAGE and not f.message_type.GetOptions().map_entry
+        )
+        if nested.is_repeated:  # a bulk request: the first item's first string
+            path = f"{path}{nested.name}[0]."
+            message = getattr(message, nested.name).add()
+        else:
+            path = f"{path}{nested.name}."
+            message = getattr(message, nested.name)
 
 
 @pytest.mark.parametrize("method", BOOKINGS_METHODS)

@@ -14,11 +14,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, MetaData, String, Table, select, text
 
+from bookings_server.cli.main import build_parser
+from bookings_server.config import DEFAULT_DB_MAX_OVERFLOW, DEFAULT_DB_POOL_SIZE, Config
+from bookings_server.domain.deadline import Deadline, deadline_scope
 from bookings_server.domain.errors import Unavailable
 from bookings_server.store.database import Database, normalize_url
 from bookings_server.store.locks import lock_capacity_unit
 from bookings_server.store.migrations import current_revisions, head_revisions, migrate
 from bookings_server.store.models import Base
+from bookings_server.store.postgres_recipe import TCP_SETTINGS
 from bookings_server.store.types import UTCDateTime
 
 _probe = Table(
@@ -129,18 +133,21 @@ def test_sqlite_write_sessions_take_the_write_lock_at_begin(tmp_path: Path) -> N
 
 def test_sqlite_connections_use_the_reliability_pragmas(tmp_path: Path) -> None:
     database = Database.from_url(f"sqlite:///{tmp_path / 'db.sqlite3'}", busy_timeout_ms=1234)
+    names = ("journal_mode", "foreign_keys", "synchronous", "wal_autocheckpoint")
     with database.read() as session:
-        pragma = {
-            name: session.execute(text(f"PRAGMA {name}")).scalar()
-            for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")
-        }
+        pragma = {name: session.execute(text(f"PRAGMA {name}")).scalar() for name in names}
+        pragma["journal_size_limit"] = session.execute(text("PRAGMA journal_size_limit")).scalar()
+        busy_timeout = session.execute(text("PRAGMA busy_timeout")).scalar()
     database.dispose()
     assert pragma == {
         "journal_mode": "wal",
-        "busy_timeout": 1234,
         "foreign_keys": 1,
         "synchronous": 1,
+        "wal_autocheckpoint": 256,
+        "journal_size_limit": 4 * 1024 * 1024,
     }
+    # Set per transaction: what is left of its one lock wait, at most busy_timeout.
+    assert 1000 < busy_timeout <= 1234
 
 
 @pytest.mark.postgres
@@ -151,16 +158,18 @@ def test_postgres_capacity_unit_lock_serializes_writers_of_one_unit(
     name = f"locks_{uuid.uuid4().hex[:12]}"
     postgres_server.admin(f"CREATE DATABASE {name} TEMPLATE {postgres_server.template}")
     database = Database.from_url(postgres_server.url(name))
+    impatient = Database.from_url(postgres_server.url(name), lock_timeout_ms=100)
     try:
         # First round: the lock row is new (the waiter blocks on the uncommitted insert);
         # second round: the row exists (the waiter blocks on FOR UPDATE).
         for _ in range(2):
-            _assert_unit_is_held_exclusively(database)
+            _assert_unit_is_held_exclusively(database, impatient)
     finally:
         database.dispose()
+        impatient.dispose()
 
 
-def _assert_unit_is_held_exclusively(database: Database) -> None:
+def _assert_unit_is_held_exclusively(database: Database, impatient: Database) -> None:
     holding, release = threading.Event(), threading.Event()
 
     def first_writer() -> None:
@@ -173,11 +182,45 @@ def _assert_unit_is_held_exclusively(database: Database) -> None:
     thread.start()
     try:
         assert holding.wait(5)
-        with pytest.raises(Unavailable), database.write() as session:
-            lock_capacity_unit(session, "site-a", "session:s1", lock_timeout_ms=100)
-        with database.write() as session:  # another unit, or another site, is free
-            lock_capacity_unit(session, "site-a", "session:s2", lock_timeout_ms=100)
-            lock_capacity_unit(session, "site-b", "session:s1", lock_timeout_ms=100)
+        with pytest.raises(Unavailable), impatient.write() as session:
+            lock_capacity_unit(session, "site-a", "session:s1")
+        with impatient.write() as session:  # another unit, or another site, is free
+            lock_capacity_unit(session, "site-a", "session:s2")
+            lock_capacity_unit(session, "site-b", "session:s1")
     finally:
         release.set()
         thread.join()
+
+
+def test_pool_sizing_comes_from_the_flags_and_their_environment_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BOOKINGS_DB_MAX_OVERFLOW", "2")
+    args = build_parser().parse_args(["serve", "--db-pool-size", "3", "--max-call-seconds", "7"])
+    assert (args.db_pool_size, args.db_max_overflow, args.max_call_seconds) == (3, 2, 7.0)
+    config = Config(data_dir=tmp_path, db_pool_size=3, db_max_overflow=2)
+    database = Database.from_config(config)
+    pool: Any = database.engine.pool
+    assert (pool.size(), pool._max_overflow) == (3, 2)
+    database.dispose()
+
+
+def test_the_default_pool_fits_several_processes_under_postgres_default_connections() -> None:
+    """docs/store.md: processes x (pool + overflow) + workers + probes <= 100 - 3 reserved."""
+    processes = 6
+    per_process = DEFAULT_DB_POOL_SIZE + DEFAULT_DB_MAX_OVERFLOW
+    workers = probes = processes
+    assert processes * per_process + workers + probes <= 100 - 3
+
+
+@pytest.mark.postgres
+def test_postgres_connections_use_tcp_keepalives_and_a_connect_timeout_from_the_deadline(
+    postgres_server: Any,
+) -> None:
+    database = Database.from_url(postgres_server.url("postgres"), pool_size=1, max_overflow=0)
+    with deadline_scope(Deadline.after(4.5)), database.read() as session:
+        dbapi_connection: Any = session.connection().connection.dbapi_connection
+        parameters = dbapi_connection.info.get_parameters()
+    database.dispose()
+    assert parameters["connect_timeout"] == "4"
+    assert {name: parameters[name] for name in TCP_SETTINGS} == TCP_SETTINGS

@@ -11,11 +11,11 @@ from sqlalchemy import text
 
 from bookings_server.domain.errors import Unavailable
 from bookings_server.store.database import Database
-from bookings_server.store.write_lock import FifoLock
+from bookings_server.store.write_lock import FifoSemaphore
 
 
 def test_waiters_get_the_lock_in_arrival_order() -> None:
-    lock = FifoLock()
+    lock = FifoSemaphore()
     assert lock.acquire(1)
     order: list[int] = []
 
@@ -37,7 +37,7 @@ def test_waiters_get_the_lock_in_arrival_order() -> None:
 
 
 def test_a_waiter_that_times_out_leaves_the_queue() -> None:
-    lock = FifoLock()
+    lock = FifoSemaphore()
     assert lock.acquire(1)
     assert not lock.acquire(0.05)
     lock.release()
@@ -46,7 +46,7 @@ def test_a_waiter_that_times_out_leaves_the_queue() -> None:
 
 
 def test_many_threads_never_hold_the_lock_together() -> None:
-    lock = FifoLock()
+    lock = FifoSemaphore()
     inside, overlaps, done = [0], [0], [0]
 
     def worker() -> None:
@@ -64,6 +64,27 @@ def test_many_threads_never_hold_the_lock_together() -> None:
     for thread in threads:
         thread.join()
     assert (overlaps[0], done[0]) == (0, 1600)
+
+
+def test_a_semaphore_lets_as_many_holders_in_as_it_has_permits() -> None:
+    permits = FifoSemaphore(3)
+    assert all(permits.acquire(0.01) for _ in range(3))
+    assert not permits.acquire(0.05)
+    permits.release()
+    assert permits.acquire(0.01)
+
+
+def test_a_released_permit_goes_to_the_longest_waiter_not_a_newcomer() -> None:
+    permits = FifoSemaphore(2)
+    assert permits.acquire(1) and permits.acquire(1)
+    got: list[str] = []
+    waiter = threading.Thread(target=lambda: got.append("waiter") if permits.acquire(5) else None)
+    waiter.start()
+    time.sleep(0.05)
+    permits.release()
+    waiter.join()
+    assert got == ["waiter"]
+    assert not permits.acquire(0.01)  # the newcomer finds none: the waiter took it
 
 
 def test_a_sqlite_writer_waiting_past_the_busy_timeout_is_unavailable(tmp_path: Path) -> None:

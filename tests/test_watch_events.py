@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+from booking_helpers import failure
 from bookings.v1 import bookings_service_pb2 as pb
 from conftest import AuthMetadata, RunningServer, StartServer
 from lifecycle_support import (
@@ -21,7 +24,10 @@ from lifecycle_support import (
     stub,
 )
 
+from bookings_server.app.bookings.events import EventFollower
+from bookings_server.app.retention import RetentionPurge, RetentionSettings
 from bookings_server.config import Config
+from bookings_server.domain.errors import FailedPrecondition
 from bookings_server.server import build_server
 from bookings_server.serving import DrainControls, drain
 
@@ -152,3 +158,69 @@ def test_draining_the_server_ends_open_streams_at_once(
         drain(server, controls, grace=15)
         assert list(stream) == []
     assert time.monotonic() - started < 5
+
+
+# ---- retention: a cursor the purge overtook ---------------------------------------------------
+
+
+def _purge_every_event_so_far(env: LifecycleEnv) -> None:
+    """What the worker does once today's events are older than the 30-day retention."""
+    later = datetime.now(UTC) + timedelta(days=31)
+    retention = RetentionSettings(sent_items=None, events=timedelta(days=30))
+    RetentionPurge(env.seeder.uow, retention, lambda: later).purge_batch()
+
+
+def test_a_cursor_older_than_the_oldest_kept_event_is_cursor_expired(env: LifecycleEnv) -> None:
+    setup = env.seeder.class_session(capacity=10)
+    env.create(class_booking_request(setup))
+    env.create(class_booking_request(setup))
+    stream = _watch(env)
+    (seen,) = _take(stream, 1)
+    stream.cancel()
+    _purge_every_event_so_far(env)
+    kept = env.create(class_booking_request(setup))
+
+    expired = failure(lambda: next(_watch(env, after=seen.cursor)))
+    resumed = _watch(env, after=expired.metadata["oldest_cursor"])
+    (event,) = _take(resumed, 1)
+    resumed.cancel()
+
+    assert (expired.code, expired.reason) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "CURSOR_EXPIRED",
+    )
+    assert expired.metadata["oldest_cursor"] == "2"
+    assert event.booking.id == kept.id
+
+
+def test_the_empty_cursor_starts_at_the_oldest_kept_event(env: LifecycleEnv) -> None:
+    setup = env.seeder.class_session()
+    env.create(class_booking_request(setup))
+    _purge_every_event_so_far(env)
+    kept = env.create(class_booking_request(setup))
+
+    stream = _watch(env)
+    (event,) = _take(stream, 1)
+    stream.cancel()
+
+    assert event.booking.id == kept.id
+
+
+def test_a_follower_the_purge_overtakes_fails_instead_of_skipping(env: LifecycleEnv) -> None:
+    setup = env.seeder.class_session(capacity=10)
+    for _ in range(3):
+        env.create(class_booking_request(setup))
+    events = EventFollower(env.seeder.uow, batch_size=1).follow(
+        env.seeder.site_id, 0, active=lambda: True, stopping=threading.Event()
+    )
+    first = next(events)
+
+    _purge_every_event_so_far(env)
+
+    with pytest.raises(FailedPrecondition) as raised:
+        next(events)
+    assert first.sequence == 1
+    assert (raised.value.reason, raised.value.metadata) == (
+        "CURSOR_EXPIRED",
+        {"oldest_cursor": "3"},
+    )

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Books and confirms one appointment through the Bookings gRPC API.
+// Holds an appointment slot, books it from the hold and confirms it, over the Bookings gRPC API.
 //
 // The stubs are built at run time from the repository's protos/ with @grpc/proto-loader: no
 // code generation step. Configuration comes from the environment:
@@ -19,6 +19,8 @@ const protobuf = require('protobufjs');
 const PROTO_ROOT = path.resolve(__dirname, '..', '..', 'protos');
 const DEADLINE_MS = 10_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
+// How long the slot is held while the customer "checks out" (the server allows 30 minutes).
+const HOLD_SECONDS = 5 * 60;
 
 // keepCase keeps the proto field names (booked_entity, not bookedEntity); enums come back as
 // their names; int64 values (revision, Timestamp.seconds) as strings so no precision is lost;
@@ -91,17 +93,28 @@ async function bookAndConfirm({ catalog, availability, bookings }, token) {
   if (entries.length === 0) fail(2, `"${service.name}" has no bookable slot in the next 7 days`);
   const entry = entries[0];
   const staff = entry.slot.resource ? entry.slot.resource.name || entry.slot.resource.id : 'anyone';
-  console.log(`booking the first one: ${entry.local_start_date} ${timezone} with ${staff}`);
+  console.log(`holding the first one: ${entry.local_start_date} ${timezone} with ${staff}`);
 
-  const { booking: created } = await call(bookings, 'CreateBooking', {
-    booking: {
-      booked_entity: { slot: entry.slot },
-      contact_details: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' },
-      total_participants: 1,
-    },
+  // The hold keeps the slot while the customer fills in the form: nobody else can take it.
+  const { hold } = await call(bookings, 'CreateHold', {
+    booked_entity: { slot: entry.slot },
+    total_participants: 1,
+    ttl: { seconds: String(HOLD_SECONDS) },
     request_id: crypto.randomUUID(),
   });
-  console.log(`created booking ${created.id}: ${created.status}, revision ${created.revision}`);
+  console.log(`hold ${hold.id}: the slot is kept until ${isoString(hold.expires_date)}`);
+
+  // The booking takes the hold's slot and participants: only the contact details are new.
+  const { booking: created } = await call(bookings, 'CreateBooking', {
+    booking: {
+      contact_details: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' },
+    },
+    hold_id: hold.id,
+    request_id: crypto.randomUUID(),
+  });
+  console.log(
+    `created booking ${created.id} from hold ${created.hold_id}: ${created.status}, revision ${created.revision}`,
+  );
 
   const { booking: decided } = await call(bookings, 'ConfirmOrDeclineBooking', {
     booking_id: created.id,

@@ -1,4 +1,4 @@
-"""Books and confirms one appointment through the Bookings gRPC API.
+"""Holds an appointment slot, books it from the hold and confirms it, over the Bookings gRPC API.
 
 The stubs come from the installed package (`pip install bookings-server` ships `bookings.v1`).
 Configuration comes from the environment:
@@ -27,11 +27,14 @@ from bookings.v1 import (
     catalog_service_pb2,
     catalog_service_pb2_grpc,
 )
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 DEADLINE_SECONDS = 10.0
+#: How long the slot is held while the customer "checks out" (the server allows 30 minutes).
+HOLD_SECONDS = 5 * 60
 
 
 class NothingToBook(Exception):
@@ -39,8 +42,9 @@ class NothingToBook(Exception):
 
 
 def book_and_confirm(channel: grpc.Channel, token: str) -> booking_pb2.Booking:
-    """List services, find a free appointment slot, book it, confirm it; print each step."""
-    auth = [("authorization", f"Bearer {token}")]
+    """List services, find a free appointment slot, hold it, book it from the hold, confirm
+    it; print each step."""
+    auth = (("authorization", f"Bearer {token}"),)
     catalog = catalog_service_pb2_grpc.CatalogServiceStub(channel)
     availability = availability_service_pb2_grpc.AvailabilityServiceStub(channel)
     bookings = bookings_service_pb2_grpc.BookingsServiceStub(channel)
@@ -82,23 +86,39 @@ def book_and_confirm(channel: grpc.Channel, token: str) -> booking_pb2.Booking:
         raise NothingToBook(f'"{service.name}" has no bookable slot in the next 7 days')
     slot = entries[0].slot
     staff = slot.resource.name or slot.resource.id or "anyone"
-    print(f"booking the first one: {entries[0].local_start_date} {found.timezone} with {staff}")
+    print(f"holding the first one: {entries[0].local_start_date} {found.timezone} with {staff}")
 
+    # The hold keeps the slot while the customer fills in the form: nobody else can take it.
+    hold = bookings.CreateHold(
+        bookings_service_pb2.CreateHoldRequest(
+            booked_entity=booking_pb2.BookedEntity(slot=slot),
+            total_participants=1,
+            ttl=Duration(seconds=HOLD_SECONDS),
+            request_id=str(uuid.uuid4()),
+        ),
+        metadata=auth,
+        timeout=DEADLINE_SECONDS,
+    ).hold
+    print(f"hold {hold.id}: the slot is kept until {hold.expires_date.ToJsonString()}")
+
+    # The booking takes the hold's slot and participants: only the contact details are new.
     created = bookings.CreateBooking(
         bookings_service_pb2.CreateBookingRequest(
             booking=booking_pb2.Booking(
-                booked_entity=booking_pb2.BookedEntity(slot=slot),
                 contact_details=booking_pb2.ContactDetails(
                     first_name="Ada", last_name="Lovelace", email="ada@example.com"
                 ),
-                total_participants=1,
             ),
+            hold_id=hold.id,
             request_id=str(uuid.uuid4()),
         ),
         metadata=auth,
         timeout=DEADLINE_SECONDS,
     ).booking
-    print(f"created booking {created.id}: {_status(created)}, revision {created.revision}")
+    print(
+        f"created booking {created.id} from hold {created.hold_id}: {_status(created)}, "
+        f"revision {created.revision}"
+    )
 
     decided = bookings.ConfirmOrDeclineBooking(
         bookings_service_pb2.ConfirmOrDeclineBookingRequest(

@@ -8,6 +8,10 @@ from pathlib import Path
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
 DEFAULT_DATA_DIR = Path(".bookings")
+#: Database connections a process keeps open, and how many more it may open under load
+#: (docs/store.md: processes x (pool + overflow) + workers + probes <= max_connections - reserved).
+DEFAULT_DB_POOL_SIZE = 8
+DEFAULT_DB_MAX_OVERFLOW = 4
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,25 @@ class Config:
     jwt_public_key: str | None = None
     jwt_issuer: str = "bookings-dev"
     jwt_audience: str = "bookings"
+    #: Page tokens are signed with a key derived from this secret (None: from the JWT HS256
+    #: secret). Every process on one database needs the same one.
+    page_token_secret: str | None = None
     #: Run the outbox delivery worker inside the server process.
     run_worker: bool = False
+    #: Longest a call may take (a sooner gRPC deadline wins); bounds its store work too.
+    max_call_seconds: float = 30.0
+    #: Database connection pool per process (see DEFAULT_DB_POOL_SIZE).
+    db_pool_size: int = DEFAULT_DB_POOL_SIZE
+    db_max_overflow: int = DEFAULT_DB_MAX_OVERFLOW
+    #: Days a sent outbox item is kept before the worker purges it; 0 keeps them forever.
+    outbox_retention_days: int = 30
+    #: Days a booking event is kept before the worker purges it (a WatchBookingEvents cursor
+    #: older than the oldest kept event is then CURSOR_EXPIRED); 0 keeps them forever.
+    event_retention_days: int = 30
+    #: Seconds between the background probes of the store that health reports.
+    health_probe_interval: float = 1.0
+    #: Seconds a store probe may take before the bookings services turn NOT_SERVING.
+    health_probe_timeout: float = 0.5
 
     @property
     def sqlite_path(self) -> Path:

@@ -15,13 +15,17 @@ from bookings_server.api.auth.keys import load_signing_keys
 from bookings_server.api.auth.scopes import read_scope_rules, services_named
 from bookings_server.api.interceptors.access_log import AccessLogInterceptor
 from bookings_server.api.interceptors.auth import AuthInterceptor
+from bookings_server.api.interceptors.deadline import DeadlineInterceptor
 from bookings_server.api.interceptors.decode import DecodeErrorInterceptor
 from bookings_server.api.interceptors.errors import ErrorMappingInterceptor
 from bookings_server.api.reflection import enable_commented_reflection
 from bookings_server.api.servicers import SERVICE_NAMES, add_servicers
 from bookings_server.config import Config
+from bookings_server.domain.page_tokens import PageTokenCodec
 from bookings_server.serving import DrainControls
+from bookings_server.serving_health import DeadlineCheck
 from bookings_server.store.database import Database
+from bookings_server.store.probe import StoreProbe
 from bookings_server.store.unit_of_work import SqlUnitOfWork
 
 
@@ -40,15 +44,18 @@ def build_server(
 
     `guarded_services` (default: the served bookings.v1 services) must declare scopes on every
     RPC, else UndeclaredScopesError: the server refuses to start rather than leave a method open.
-    Pass `controls` to keep a handle on the health servicer and the draining event
-    (serving.drain flips both).
+    Pass `controls` to keep a handle on the health servicer, the draining event (serving.drain
+    flips both) and the health monitor (serving.run_until_signalled starts it).
     `database` defaults to a new Database for `config.effective_database_url`; it must already
     be migrated (store/bootstrap.py prepares the embedded default).
     """
     scope_rules = read_scope_rules(
         services_named(SERVICE_NAMES) if guarded_services is None else guarded_services
     )
-    auth = AuthInterceptor(load_signing_keys(config), scope_rules)
+    signing_keys = load_signing_keys(config)
+    auth = AuthInterceptor(signing_keys, scope_rules)
+    # Derived from a secret every process on the database shares: each accepts the others' tokens.
+    page_tokens = PageTokenCodec.from_secret(config.page_token_secret or signing_keys.secret)
     options = [
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),
@@ -64,6 +71,7 @@ def build_server(
             AccessLogInterceptor(),
             DecodeErrorInterceptor(),
             auth,
+            DeadlineInterceptor(config.max_call_seconds),
             ErrorMappingInterceptor(),
         ],
         options=options,
@@ -71,14 +79,23 @@ def build_server(
     controls = controls or DrainControls()
     add_servicers(
         server,
-        SqlUnitOfWork(database or Database.from_url(config.effective_database_url)),
+        SqlUnitOfWork(database or Database.from_config(config)),
         controls.draining,
+        page_tokens,
     )
     health_pb2_grpc.add_HealthServicer_to_server(controls.health, server)
-    for name in ("", *SERVICE_NAMES):
-        controls.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    controls.health.set("", health_pb2.HealthCheckResponse.SERVING)
+    _watch_the_store(controls, config)
     enable_commented_reflection(server, (*SERVICE_NAMES, health.SERVICE_NAME))
     return server, _bind(server, config.address)
+
+
+def _watch_the_store(controls: DrainControls, config: Config) -> None:
+    """The bookings services follow a background probe of the store (once the monitor is
+    started); "" does not, so that an orchestrator keeps the process while the store is down."""
+    probe = StoreProbe(config.effective_database_url, config.health_probe_timeout)
+    controls.monitor.interval = config.health_probe_interval
+    controls.monitor.watch(SERVICE_NAMES, DeadlineCheck(probe.check, config.health_probe_timeout))
 
 
 def _bind(server: grpc.Server, address: str) -> int:

@@ -1,8 +1,10 @@
 """Running a started server until SIGTERM or SIGINT, then draining it.
 
-On the first signal: health turns NOT_SERVING for every service (health Watch streams see it
-at once), the server stops accepting calls, and in-flight calls get `grace_period` seconds to
-finish before they are cancelled. A second signal cancels them at once.
+While running, the health monitor (serving_health.py) keeps the health statuses true to the
+store and the outbox worker. On the first signal: health turns NOT_SERVING for every service
+and stays so (health Watch streams see it at once; the monitor stops and the servicer ignores
+any later change), the server stops accepting calls, and in-flight calls get `grace_period`
+seconds to finish before they are cancelled. A second signal cancels them at once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from types import FrameType
 import grpc
 from grpc_health.v1 import health
 
+from bookings_server.serving_health import HealthMonitor
+
 log = logging.getLogger("bookings.server")
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -24,10 +28,15 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 @dataclass(frozen=True)
 class DrainControls:
     """What draining a built server flips: its health, and the event that ends open streams
-    (WatchBookingEvents would otherwise hold the drain for the whole grace period)."""
+    (WatchBookingEvents would otherwise hold the drain for the whole grace period) and the
+    health monitor, which build_server gives its checks and run_until_signalled starts."""
 
     health: health.HealthServicer = field(default_factory=health.HealthServicer)
     draining: threading.Event = field(default_factory=threading.Event)
+    monitor: HealthMonitor = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "monitor", HealthMonitor(self.health, self.draining))
 
 
 def run_until_signalled(server: grpc.Server, controls: DrainControls, grace_period: float) -> None:
@@ -44,6 +53,7 @@ def run_until_signalled(server: grpc.Server, controls: DrainControls, grace_peri
         stop_requested.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
+    controls.monitor.start()
     try:
         stop_requested.wait()
         drain(server, controls, grace_period)

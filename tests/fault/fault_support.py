@@ -27,7 +27,8 @@ import bench_harness as harness
 @dataclass(frozen=True)
 class FaultSize:
     name: str
-    #: Hypothesis examples per RPC (structured requests) and per RPC (random bytes).
+    #: Hypothesis examples per RPC (structured requests; also per paged RPC for mutated page
+    #: tokens, and for odd bearer tokens) and per RPC (random bytes). Large: over 100,000.
     examples_per_method: int
     bytes_per_method: int
     #: kill -9 cycles and seconds of load before each kill.
@@ -41,7 +42,7 @@ class FaultSize:
 
 SIZES = {
     "small": FaultSize("small", 20, 20, 2, 1.0, 6, 8),
-    "large": FaultSize("large", 400, 300, 10, 3.0, 16, 150),
+    "large": FaultSize("large", 2000, 1500, 10, 3.0, 16, 150),
 }
 
 #: Counters printed at the end of the run (requests tried, crashes survived, ...).

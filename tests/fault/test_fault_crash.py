@@ -1,7 +1,12 @@
 """kill -9 under a create/confirm load (RELIABILITY.md promises 1-3): after a restart on the
 same database every acknowledged booking is there with its acknowledged status, a retried
 request_id never creates a second booking, and no session holds more participants than its
-capacity."""
+capacity, counting live holds and running waiting-list offers.
+
+Besides creates, confirmations and cancellations, the load takes holds (some converted into
+bookings), and joins the session's waiting list when a create finds it full; cancellations then
+offer freed spots to the line. Capacity is checked at the end the way the server counts it
+(store/booking_counts.py), so holds and offers that are still live count."""
 
 from __future__ import annotations
 
@@ -11,16 +16,24 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
-from bookings.v1 import booking_pb2, bookings_service_pb2
+from bookings.v1 import booking_pb2, bookings_service_pb2, catalog_pb2, catalog_service_pb2
+from google.protobuf import duration_pb2, field_mask_pb2
 
+from bookings_server.domain.capacity import session_unit
+from bookings_server.store.database import Database
+from bookings_server.store.unit_of_work import SqlUnitOfWork
 from fault.fault_support import FaultSize, harness
 
 TAKES_CAPACITY = (booking_pb2.BOOKING_STATUS_CONFIRMED, booking_pb2.BOOKING_STATUS_PENDING)
 #: Small sessions so the load runs into capacity (cancellations free some spots again).
 CAPACITY = 12
+#: How long holds last and offers run: short, so both expire during the run.
+HOLD_SECONDS = 2
+RESERVATION_SECONDS = 2
 
 
 @dataclass
@@ -39,6 +52,10 @@ class Ledger:
     cancels_sent: set[str] = field(default_factory=set)
     #: booking id -> status, for every ConfirmOrDeclineBooking or CancelBooking answered OK
     decided: dict[str, int] = field(default_factory=dict)
+    #: request_id -> booking id, for every JoinWaitingList answered OK
+    joined: dict[str, str] = field(default_factory=dict)
+    #: CreateHold calls answered OK
+    holds: int = 0
 
 
 #: Answers that mean "the server is gone" (it was killed): the call is unacknowledged.
@@ -67,6 +84,9 @@ def load(
                 request_id,
                 participants=rng.randint(1, 2),
             )
+            if rng.random() < 0.2:
+                hold_and_maybe_book(api, metadata, request, ledger, rng)
+                continue
             with ledger.lock:
                 ledger.sent += 1
                 ledger.requests[request_id] = request
@@ -76,6 +96,7 @@ def load(
                 if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
                     with ledger.lock:  # the session is full: a precise refusal
                         ledger.refused.add(request_id)
+                    join_waiting_list(api, metadata, request, ledger)
                     continue
                 if error.code() in GONE:
                     continue
@@ -108,6 +129,87 @@ def load(
                     cancel = False
                 elif error.code() not in GONE:
                     raise
+
+
+def hold_and_maybe_book(
+    api: harness.Stubs,
+    metadata: harness.Metadata,
+    request: bookings_service_pb2.CreateBookingRequest,
+    ledger: Ledger,
+    rng: random.Random,
+) -> None:
+    """Hold the request's spots for HOLD_SECONDS; half the time, book them from the hold."""
+    hold_request = bookings_service_pb2.CreateHoldRequest(
+        booked_entity=request.booking.booked_entity,
+        total_participants=request.booking.total_participants,
+        ttl=duration_pb2.Duration(seconds=HOLD_SECONDS),
+    )
+    try:
+        hold = api.bookings.CreateHold(hold_request, metadata=metadata, timeout=10).hold
+        with ledger.lock:
+            ledger.holds += 1
+        if rng.random() < 0.5:
+            return
+        booked = _retagged(request, "held")
+        booked.hold_id = hold.id
+        booked.booking.ClearField("booked_entity")
+        with ledger.lock:
+            ledger.sent += 1
+            ledger.requests[booked.request_id] = booked
+        reply = api.bookings.CreateBooking(booked, metadata=metadata, timeout=10)
+        with ledger.lock:
+            ledger.created[booked.request_id] = reply.booking.id
+    except grpc.RpcError as error:
+        if error.code() not in (*GONE, grpc.StatusCode.FAILED_PRECONDITION):
+            raise
+
+
+def join_waiting_list(
+    api: harness.Stubs,
+    metadata: harness.Metadata,
+    request: bookings_service_pb2.CreateBookingRequest,
+    ledger: Ledger,
+) -> None:
+    """A create found the session full: wait in line instead (acknowledged joins are kept)."""
+    joining = _retagged(request, "waiting")
+    join = bookings_service_pb2.JoinWaitingListRequest(
+        booking=joining.booking, request_id=joining.request_id
+    )
+    try:
+        reply = api.bookings.JoinWaitingList(join, metadata=metadata, timeout=10)
+    except grpc.RpcError as error:
+        if error.code() not in (*GONE, grpc.StatusCode.FAILED_PRECONDITION):
+            raise
+        return
+    with ledger.lock:
+        ledger.joined[joining.request_id] = reply.booking.id
+
+
+def _retagged(
+    request: bookings_service_pb2.CreateBookingRequest, tag: str
+) -> bookings_service_pb2.CreateBookingRequest:
+    """The same booking under its own request id (and external_user_id, which audits it)."""
+    copy = bookings_service_pb2.CreateBookingRequest()
+    copy.CopyFrom(request)
+    copy.request_id = f"{request.request_id}-{tag}"
+    copy.booking.external_user_id = copy.request_id
+    return copy
+
+
+def with_short_waiting_list(api: harness.Stubs, service_id: str) -> None:
+    """Give the seeded class a waiting list whose offers run RESERVATION_SECONDS."""
+    waiting_list = catalog_pb2.WaitingListPolicy(
+        enabled=True,
+        capacity=4 * CAPACITY,
+        reservation_time=duration_pb2.Duration(seconds=RESERVATION_SECONDS),
+    )
+    api.catalog.UpdateService(
+        catalog_service_pb2.UpdateServiceRequest(
+            service=catalog_pb2.Service(id=service_id, waiting_list=waiting_list),
+            update_mask=field_mask_pb2.FieldMask(paths=["waiting_list"]),
+        ),
+        metadata=api.metadata,
+    )
 
 
 def run_until_killed(
@@ -162,6 +264,7 @@ def test_kill9_under_load_loses_no_acknowledged_booking_and_never_overbooks(
             catalog = harness.seed_catalog(
                 api, staff=1, sessions=fault_size.crash_sessions, class_capacity=CAPACITY
             )
+            with_short_waiting_list(api, catalog.class_service_id)
         ledger = Ledger()
         for _ in range(fault_size.crash_cycles):
             run_until_killed(server, metadata, catalog, ledger, fault_size)
@@ -170,6 +273,7 @@ def test_kill9_under_load_loses_no_acknowledged_booking_and_never_overbooks(
         with harness.stubs(server.address, metadata) as api:
             retry_unacknowledged_creates(api, ledger)
             verify(api, catalog, ledger, fault_counts)
+        verify_counted_capacity(database_url, catalog)
     finally:
         server.stop()
     fault_counts["create/confirm calls sent"] += ledger.sent + len(ledger.decided)
@@ -203,7 +307,9 @@ def verify(
     assert not duplicated, f"request ids that created more than one booking: {duplicated[:5]}"
     stored_refused = ledger.refused & set(per_request)
     assert not stored_refused, f"refused creates stored anyway: {sorted(stored_refused)[:3]}"
-    missing = [bid for bid in ledger.created.values() if bid not in by_id]
+    missing = [
+        bid for bid in [*ledger.created.values(), *ledger.joined.values()] if bid not in by_id
+    ]
     assert not missing, f"{len(missing)} acknowledged bookings lost, e.g. {missing[:3]}"
     canceled = booking_pb2.BOOKING_STATUS_CANCELED
     wrong = {
@@ -221,5 +327,24 @@ def verify(
     over = {sid: n for sid, n in taken.items() if n > catalog.capacities[sid]}
     assert not over, f"sessions over capacity {CAPACITY}: {over}"
     assert any(taken.values()), "the load confirmed nothing; the test proved nothing"
-    counts["bookings verified after crashes"] += len(ledger.created)
+    counts["bookings verified after crashes"] += len(ledger.created) + len(ledger.joined)
+    counts["holds taken under crashes"] += ledger.holds
+    counts["waiting-list joins verified"] += len(ledger.joined)
     counts["decisions verified after crashes"] += len(ledger.decided)
+
+
+def verify_counted_capacity(database_url: str, catalog: harness.Catalog) -> None:
+    """No session takes more than its capacity the way the server counts it: CONFIRMED and
+    PENDING bookings, live holds and running offers (none is double_booked in this load)."""
+    database = Database.from_url(database_url)
+    try:
+        with SqlUnitOfWork(database).read(harness.SITE_ID) as tx:
+            now = datetime.now(UTC)
+            counted = {
+                sid: tx.bookings.taken_spots(session_unit(sid), now=now)
+                for sid in catalog.session_ids
+            }
+    finally:
+        database.dispose()
+    over = {sid: n for sid, n in counted.items() if n > catalog.capacities[sid]}
+    assert not over, f"sessions over capacity counting holds and offers: {over}"

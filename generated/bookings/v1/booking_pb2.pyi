@@ -243,6 +243,8 @@ class Booking(_message.Message):
     SEND_SMS_REMINDER_FIELD_NUMBER: _builtins.int
     EXTENDED_FIELDS_FIELD_NUMBER: _builtins.int
     DOUBLE_BOOKED_FIELD_NUMBER: _builtins.int
+    WAITING_LIST_OFFER_EXPIRES_FIELD_NUMBER: _builtins.int
+    HOLD_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Server-assigned opaque id (a UUID). Output only."""
     total_participants: _builtins.int
@@ -263,6 +265,8 @@ class Booking(_message.Message):
     """Whether an SMS reminder is scheduled 24 hours before the start. Output only."""
     double_booked: _builtins.bool
     """True when the booking was confirmed despite a capacity conflict. Output only."""
+    hold_id: _builtins.str
+    """The hold the booking was made from (CreateBooking with hold_id), if any. Output only."""
     @_builtins.property
     def booked_entity(self) -> Global___BookedEntity:
         """What is booked: a slot or a schedule, plus a title and tags."""
@@ -307,6 +311,12 @@ class Booking(_message.Message):
     def extended_fields(self) -> _containers.MessageMap[_builtins.str, _struct_pb2.Struct]:
         """Caller-defined data, keyed by namespace."""
 
+    @_builtins.property
+    def waiting_list_offer_expires(self) -> _timestamp_pb2.Timestamp:
+        """For a WAITING_LIST booking offered a freed spot: until when the spot is kept for it
+        (confirm it before then). Unset when no offer runs. Output only.
+        """
+
     def __init__(
         self,
         *,
@@ -330,16 +340,78 @@ class Booking(_message.Message):
         send_sms_reminder: _builtins.bool = ...,
         extended_fields: _abc.Mapping[_builtins.str, _struct_pb2.Struct] | None = ...,
         double_booked: _builtins.bool = ...,
+        waiting_list_offer_expires: _timestamp_pb2.Timestamp | None = ...,
+        hold_id: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["booked_entity", b"booked_entity", "contact_details", b"contact_details", "created_by", b"created_by", "created_date", b"created_date", "end_date", b"end_date", "participant_notification", b"participant_notification", "participants_choices", b"participants_choices", "participants_info", b"participants_info", "start_date", b"start_date", "total_participants", b"total_participants", "updated_date", b"updated_date"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booked_entity", b"booked_entity", "contact_details", b"contact_details", "created_by", b"created_by", "created_date", b"created_date", "end_date", b"end_date", "participant_notification", b"participant_notification", "participants_choices", b"participants_choices", "participants_info", b"participants_info", "start_date", b"start_date", "total_participants", b"total_participants", "updated_date", b"updated_date", "waiting_list_offer_expires", b"waiting_list_offer_expires"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["additional_fields", b"additional_fields", "booked_entity", b"booked_entity", "contact_details", b"contact_details", "created_by", b"created_by", "created_date", b"created_date", "double_booked", b"double_booked", "end_date", b"end_date", "extended_fields", b"extended_fields", "external_user_id", b"external_user_id", "id", b"id", "participant_notification", b"participant_notification", "participants_choices", b"participants_choices", "participants_info", b"participants_info", "payment_status", b"payment_status", "revision", b"revision", "selected_payment_option", b"selected_payment_option", "send_sms_reminder", b"send_sms_reminder", "start_date", b"start_date", "status", b"status", "total_participants", b"total_participants", "updated_date", b"updated_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["additional_fields", b"additional_fields", "booked_entity", b"booked_entity", "contact_details", b"contact_details", "created_by", b"created_by", "created_date", b"created_date", "double_booked", b"double_booked", "end_date", b"end_date", "extended_fields", b"extended_fields", "external_user_id", b"external_user_id", "hold_id", b"hold_id", "id", b"id", "participant_notification", b"participant_notification", "participants_choices", b"participants_choices", "participants_info", b"participants_info", "payment_status", b"payment_status", "revision", b"revision", "selected_payment_option", b"selected_payment_option", "send_sms_reminder", b"send_sms_reminder", "start_date", b"start_date", "status", b"status", "total_participants", b"total_participants", "updated_date", b"updated_date", "waiting_list_offer_expires", b"waiting_list_offer_expires"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_participants_info: _TypeAlias = _typing.Literal["total_participants", "participants_choices"]  # noqa: Y015
     _WhichOneofArgType_participants_info: _TypeAlias = _typing.Literal["participants_info", b"participants_info"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_participants_info) -> _WhichOneofReturnType_participants_info | None: ...
 
 Global___Booking: _TypeAlias = Booking  # noqa: Y015
+
+@_typing.final
+class Hold(_message.Message):
+    """Spots reserved for a short checkout (Google's CreateLease, Cal.com's slot reservation). A live
+    hold counts as taken for every other caller: in CreateBooking, ConfirmOrDeclineBooking and
+    QueryAvailability. It stops counting when it expires, is released, or the booking made from
+    it is confirmed, declined or canceled.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    BOOKED_ENTITY_FIELD_NUMBER: _builtins.int
+    TOTAL_PARTICIPANTS_FIELD_NUMBER: _builtins.int
+    EXPIRES_DATE_FIELD_NUMBER: _builtins.int
+    CREATED_DATE_FIELD_NUMBER: _builtins.int
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    RELEASED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Server-assigned opaque id (a UUID). Output only."""
+    total_participants: _builtins.int
+    """The number of participants the hold keeps spots for."""
+    booking_id: _builtins.str
+    """The booking made from the hold (CreateBooking with hold_id), if any. Output only."""
+    released: _builtins.bool
+    """Whether the hold was released: by ReleaseHold, or by its booking's status change. Output
+    only.
+    """
+    @_builtins.property
+    def booked_entity(self) -> Global___BookedEntity:
+        """The slot (with its staff member) or schedule held, as CreateBooking resolves it. Output
+        only.
+        """
+
+    @_builtins.property
+    def expires_date(self) -> _timestamp_pb2.Timestamp:
+        """When the hold stops counting. Output only."""
+
+    @_builtins.property
+    def created_date(self) -> _timestamp_pb2.Timestamp:
+        """When the hold was created. Output only."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        booked_entity: Global___BookedEntity | None = ...,
+        total_participants: _builtins.int = ...,
+        expires_date: _timestamp_pb2.Timestamp | None = ...,
+        created_date: _timestamp_pb2.Timestamp | None = ...,
+        booking_id: _builtins.str = ...,
+        released: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booked_entity", b"booked_entity", "created_date", b"created_date", "expires_date", b"expires_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booked_entity", b"booked_entity", "booking_id", b"booking_id", "created_date", b"created_date", "expires_date", b"expires_date", "id", b"id", "released", b"released", "total_participants", b"total_participants"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Hold: _TypeAlias = Hold  # noqa: Y015
 
 @_typing.final
 class BookedEntity(_message.Message):

@@ -5,7 +5,9 @@ isort:skip_file
 
 from bookings.v1 import booking_pb2 as _booking_pb2
 from collections import abc as _abc
+from google.protobuf import any_pb2 as _any_pb2
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -73,6 +75,10 @@ class _EventTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EventType.V
     """A booking went to PENDING (waiting for manual approval)."""
     EVENT_TYPE_BOOKING_RESCHEDULED: _EventType.ValueType  # 6
     """A booking moved to another slot."""
+    EVENT_TYPE_BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED: _EventType.ValueType  # 7
+    """A booking's number of participants changed."""
+    EVENT_TYPE_BOOKING_WAITING_LIST_SPOT_OFFERED: _EventType.ValueType  # 8
+    """A WAITING_LIST booking was offered a freed spot (see waiting_list_offer_expires)."""
 
 class EventType(_EventType, metaclass=_EventTypeEnumTypeWrapper):
     """The kind of a booking event."""
@@ -91,6 +97,10 @@ EVENT_TYPE_BOOKING_PENDING: EventType.ValueType  # 5
 """A booking went to PENDING (waiting for manual approval)."""
 EVENT_TYPE_BOOKING_RESCHEDULED: EventType.ValueType  # 6
 """A booking moved to another slot."""
+EVENT_TYPE_BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED: EventType.ValueType  # 7
+"""A booking's number of participants changed."""
+EVENT_TYPE_BOOKING_WAITING_LIST_SPOT_OFFERED: EventType.ValueType  # 8
+"""A WAITING_LIST booking was offered a freed spot (see waiting_list_offer_expires)."""
 Global___EventType: _TypeAlias = EventType  # noqa: Y015
 
 @_typing.final
@@ -140,11 +150,18 @@ class CreateBookingRequest(_message.Message):
     SEND_SMS_REMINDER_FIELD_NUMBER: _builtins.int
     FLOW_CONTROL_SETTINGS_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    HOLD_ID_FIELD_NUMBER: _builtins.int
     send_sms_reminder: _builtins.bool
     """Schedule an SMS reminder 24 hours before the start."""
     request_id: _builtins.str
     """Idempotency key (AIP-155), unique per site. A retry with the same key returns the same
     booking; the same key with a different body is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED.
+    """
+    hold_id: _builtins.str
+    """A live hold (CreateHold) whose spots the booking takes. The booking gets the hold's slot
+    or schedule and participants: booked_entity and the participants may then be left out,
+    and if given must match the hold (else INVALID_ARGUMENT). An unknown hold is NOT_FOUND
+    HOLD_NOT_FOUND; an expired, released or already used one FAILED_PRECONDITION HOLD_EXPIRED.
     """
     @_builtins.property
     def booking(self) -> _booking_pb2.Booking:
@@ -166,10 +183,11 @@ class CreateBookingRequest(_message.Message):
         send_sms_reminder: _builtins.bool = ...,
         flow_control_settings: Global___FlowControlSettings | None = ...,
         request_id: _builtins.str = ...,
+        hold_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "flow_control_settings", b"flow_control_settings", "participant_notification", b"participant_notification"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "flow_control_settings", b"flow_control_settings", "participant_notification", b"participant_notification", "request_id", b"request_id", "send_sms_reminder", b"send_sms_reminder"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "flow_control_settings", b"flow_control_settings", "hold_id", b"hold_id", "participant_notification", b"participant_notification", "request_id", b"request_id", "send_sms_reminder", b"send_sms_reminder"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -198,6 +216,180 @@ class CreateBookingResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CreateBookingResponse: _TypeAlias = CreateBookingResponse  # noqa: Y015
+
+@_typing.final
+class JoinWaitingListRequest(_message.Message):
+    """Request of JoinWaitingList."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_FIELD_NUMBER: _builtins.int
+    PARTICIPANT_NOTIFICATION_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key (AIP-155), unique per site, shared with CreateBooking's."""
+    @_builtins.property
+    def booking(self) -> _booking_pb2.Booking:
+        """The booking to put on the list, as CreateBooking takes it: a class session or a course
+        schedule, participants, contact details, form answers. Its status is WAITING_LIST.
+        """
+
+    @_builtins.property
+    def participant_notification(self) -> _booking_pb2.ParticipantNotification:
+        """Notification to the participants, sent only when notify_participants is true."""
+
+    def __init__(
+        self,
+        *,
+        booking: _booking_pb2.Booking | None = ...,
+        participant_notification: _booking_pb2.ParticipantNotification | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "participant_notification", b"participant_notification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking", "participant_notification", b"participant_notification", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___JoinWaitingListRequest: _TypeAlias = JoinWaitingListRequest  # noqa: Y015
+
+@_typing.final
+class JoinWaitingListResponse(_message.Message):
+    """Response of JoinWaitingList."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def booking(self) -> _booking_pb2.Booking:
+        """The WAITING_LIST booking."""
+
+    def __init__(
+        self,
+        *,
+        booking: _booking_pb2.Booking | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___JoinWaitingListResponse: _TypeAlias = JoinWaitingListResponse  # noqa: Y015
+
+@_typing.final
+class CreateHoldRequest(_message.Message):
+    """Request of CreateHold."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKED_ENTITY_FIELD_NUMBER: _builtins.int
+    TOTAL_PARTICIPANTS_FIELD_NUMBER: _builtins.int
+    TTL_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    total_participants: _builtins.int
+    """The number of participants to keep spots for: at least 1, within the service's
+    max_participants_per_booking.
+    """
+    request_id: _builtins.str
+    """Idempotency key (AIP-155), unique per site: a retry returns the same hold; the same key with
+    a different body is INVALID_ARGUMENT IDEMPOTENCY_KEY_REUSED.
+    """
+    @_builtins.property
+    def booked_entity(self) -> _booking_pb2.BookedEntity:
+        """What to hold, as CreateBooking takes it: a slot (an appointment, with or without a staff
+        member, or a class session) or a course schedule. Required.
+        """
+
+    @_builtins.property
+    def ttl(self) -> _duration_pb2.Duration:
+        """How long the hold lasts: default 5 minutes, at most 30 minutes."""
+
+    def __init__(
+        self,
+        *,
+        booked_entity: _booking_pb2.BookedEntity | None = ...,
+        total_participants: _builtins.int = ...,
+        ttl: _duration_pb2.Duration | None = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booked_entity", b"booked_entity", "ttl", b"ttl"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booked_entity", b"booked_entity", "request_id", b"request_id", "total_participants", b"total_participants", "ttl", b"ttl"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateHoldRequest: _TypeAlias = CreateHoldRequest  # noqa: Y015
+
+@_typing.final
+class CreateHoldResponse(_message.Message):
+    """Response of CreateHold."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOLD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def hold(self) -> _booking_pb2.Hold:
+        """The hold, with the resolved slot or schedule and its expiry."""
+
+    def __init__(
+        self,
+        *,
+        hold: _booking_pb2.Hold | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["hold", b"hold"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hold", b"hold"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateHoldResponse: _TypeAlias = CreateHoldResponse  # noqa: Y015
+
+@_typing.final
+class ReleaseHoldRequest(_message.Message):
+    """Request of ReleaseHold."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOLD_ID_FIELD_NUMBER: _builtins.int
+    hold_id: _builtins.str
+    """The hold to release."""
+    def __init__(
+        self,
+        *,
+        hold_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hold_id", b"hold_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseHoldRequest: _TypeAlias = ReleaseHoldRequest  # noqa: Y015
+
+@_typing.final
+class ReleaseHoldResponse(_message.Message):
+    """Response of ReleaseHold."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOLD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def hold(self) -> _booking_pb2.Hold:
+        """The hold, released."""
+
+    def __init__(
+        self,
+        *,
+        hold: _booking_pb2.Hold | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["hold", b"hold"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hold", b"hold"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReleaseHoldResponse: _TypeAlias = ReleaseHoldResponse  # noqa: Y015
 
 @_typing.final
 class ConfirmOrDeclineBookingRequest(_message.Message):
@@ -661,6 +853,370 @@ class RescheduleBookingResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RescheduleBookingResponse: _TypeAlias = RescheduleBookingResponse  # noqa: Y015
+
+@_typing.final
+class BulkCreateBookingRequest(_message.Message):
+    """Request of BulkCreateBooking."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREATE_BOOKING_REQUESTS_FIELD_NUMBER: _builtins.int
+    RETURN_ENTITY_FIELD_NUMBER: _builtins.int
+    return_entity: _builtins.bool
+    """Whether each successful result carries the created booking."""
+    @_builtins.property
+    def create_booking_requests(self) -> _containers.RepeatedCompositeFieldContainer[Global___CreateBookingRequest]:
+        """The bookings to create: 1 to 8 CreateBooking requests."""
+
+    def __init__(
+        self,
+        *,
+        create_booking_requests: _abc.Iterable[Global___CreateBookingRequest] | None = ...,
+        return_entity: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_booking_requests", b"create_booking_requests", "return_entity", b"return_entity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BulkCreateBookingRequest: _TypeAlias = BulkCreateBookingRequest  # noqa: Y015
+
+@_typing.final
+class BulkCreateBookingResponse(_message.Message):
+    """Response of BulkCreateBooking."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    BULK_ACTION_METADATA_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___BulkBookingResult]:
+        """One result per request, in request order."""
+
+    @_builtins.property
+    def bulk_action_metadata(self) -> Global___BulkActionMetadata:
+        """How many items succeeded and failed."""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___BulkBookingResult] | None = ...,
+        bulk_action_metadata: Global___BulkActionMetadata | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["bulk_action_metadata", b"bulk_action_metadata"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bulk_action_metadata", b"bulk_action_metadata", "results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BulkCreateBookingResponse: _TypeAlias = BulkCreateBookingResponse  # noqa: Y015
+
+@_typing.final
+class BulkConfirmOrDeclineBookingRequest(_message.Message):
+    """Request of BulkConfirmOrDeclineBooking."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DETAILS_FIELD_NUMBER: _builtins.int
+    RETURN_ENTITY_FIELD_NUMBER: _builtins.int
+    return_entity: _builtins.bool
+    """Whether each successful result carries the booking after the decision."""
+    @_builtins.property
+    def details(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConfirmOrDeclineBookingRequest]:
+        """The bookings to decide: 1 to 300, each with its optional payment status and revision."""
+
+    def __init__(
+        self,
+        *,
+        details: _abc.Iterable[Global___ConfirmOrDeclineBookingRequest] | None = ...,
+        return_entity: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["details", b"details", "return_entity", b"return_entity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BulkConfirmOrDeclineBookingRequest: _TypeAlias = BulkConfirmOrDeclineBookingRequest  # noqa: Y015
+
+@_typing.final
+class BulkConfirmOrDeclineBookingResponse(_message.Message):
+    """Response of BulkConfirmOrDeclineBooking."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    BULK_ACTION_METADATA_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___BulkBookingResult]:
+        """One result per item, in request order."""
+
+    @_builtins.property
+    def bulk_action_metadata(self) -> Global___BulkActionMetadata:
+        """How many items succeeded and failed."""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___BulkBookingResult] | None = ...,
+        bulk_action_metadata: Global___BulkActionMetadata | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["bulk_action_metadata", b"bulk_action_metadata"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bulk_action_metadata", b"bulk_action_metadata", "results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BulkConfirmOrDeclineBookingResponse: _TypeAlias = BulkConfirmOrDeclineBookingResponse  # noqa: Y015
+
+@_typing.final
+class BulkBookingResult(_message.Message):
+    """The outcome of one item of a bulk call."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_METADATA_FIELD_NUMBER: _builtins.int
+    ITEM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def item_metadata(self) -> Global___ItemMetadata:
+        """Which item, and whether it succeeded."""
+
+    @_builtins.property
+    def item(self) -> _booking_pb2.Booking:
+        """The booking, when the item succeeded and the request asked for return_entity."""
+
+    def __init__(
+        self,
+        *,
+        item_metadata: Global___ItemMetadata | None = ...,
+        item: _booking_pb2.Booking | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["item", b"item", "item_metadata", b"item_metadata"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item", b"item", "item_metadata", b"item_metadata"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BulkBookingResult: _TypeAlias = BulkBookingResult  # noqa: Y015
+
+@_typing.final
+class ItemMetadata(_message.Message):
+    """Which item of a bulk call a result is about, and its outcome."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ORIGINAL_INDEX_FIELD_NUMBER: _builtins.int
+    SUCCESS_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The booking's id, when known (created, or named by the item)."""
+    original_index: _builtins.int
+    """The item's position in the request, from 0."""
+    success: _builtins.bool
+    """Whether the item succeeded."""
+    @_builtins.property
+    def error(self) -> Global___ItemError:
+        """Why it failed: the status, message and details a single call would have answered."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        original_index: _builtins.int = ...,
+        success: _builtins.bool = ...,
+        error: Global___ItemError | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "id", b"id", "original_index", b"original_index", "success", b"success"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemMetadata: _TypeAlias = ItemMetadata  # noqa: Y015
+
+@_typing.final
+class ItemError(_message.Message):
+    """A failed item's status, wire-compatible with google.rpc.Status (decode it as one): the gRPC
+    code, the message and the same google.rpc details (ErrorInfo, BadRequest) a single call gives.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    DETAILS_FIELD_NUMBER: _builtins.int
+    code: _builtins.int
+    """The google.rpc.Code value."""
+    message: _builtins.str
+    """The message a single call would have answered."""
+    @_builtins.property
+    def details(self) -> _containers.RepeatedCompositeFieldContainer[_any_pb2.Any]:
+        """google.rpc.ErrorInfo, google.rpc.BadRequest... packed as Any."""
+
+    def __init__(
+        self,
+        *,
+        code: _builtins.int = ...,
+        message: _builtins.str = ...,
+        details: _abc.Iterable[_any_pb2.Any] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "details", b"details", "message", b"message"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemError: _TypeAlias = ItemError  # noqa: Y015
+
+@_typing.final
+class BulkActionMetadata(_message.Message):
+    """Totals of a bulk call."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOTAL_SUCCESSES_FIELD_NUMBER: _builtins.int
+    TOTAL_FAILURES_FIELD_NUMBER: _builtins.int
+    total_successes: _builtins.int
+    """Items that succeeded."""
+    total_failures: _builtins.int
+    """Items that failed."""
+    def __init__(
+        self,
+        *,
+        total_successes: _builtins.int = ...,
+        total_failures: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["total_failures", b"total_failures", "total_successes", b"total_successes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BulkActionMetadata: _TypeAlias = BulkActionMetadata  # noqa: Y015
+
+@_typing.final
+class UpdateNumberOfParticipantsRequest(_message.Message):
+    """Request of UpdateNumberOfParticipants."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    TOTAL_PARTICIPANTS_FIELD_NUMBER: _builtins.int
+    PARTICIPANTS_CHOICES_FIELD_NUMBER: _builtins.int
+    booking_id: _builtins.str
+    """The booking to change (a class or course booking)."""
+    revision: _builtins.int
+    """The booking's current revision. Required."""
+    total_participants: _builtins.int
+    """The number of participants, for services without choices."""
+    @_builtins.property
+    def participants_choices(self) -> _booking_pb2.ParticipantChoices:
+        """Participants broken down by the service's choices."""
+
+    def __init__(
+        self,
+        *,
+        booking_id: _builtins.str = ...,
+        revision: _builtins.int = ...,
+        total_participants: _builtins.int = ...,
+        participants_choices: _booking_pb2.ParticipantChoices | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["participants_choices", b"participants_choices", "participants_info", b"participants_info", "total_participants", b"total_participants"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "participants_choices", b"participants_choices", "participants_info", b"participants_info", "revision", b"revision", "total_participants", b"total_participants"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_participants_info: _TypeAlias = _typing.Literal["total_participants", "participants_choices"]  # noqa: Y015
+    _WhichOneofArgType_participants_info: _TypeAlias = _typing.Literal["participants_info", b"participants_info"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_participants_info) -> _WhichOneofReturnType_participants_info | None: ...
+
+Global___UpdateNumberOfParticipantsRequest: _TypeAlias = UpdateNumberOfParticipantsRequest  # noqa: Y015
+
+@_typing.final
+class UpdateNumberOfParticipantsResponse(_message.Message):
+    """Response of UpdateNumberOfParticipants."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def booking(self) -> _booking_pb2.Booking:
+        """The booking with its new participants."""
+
+    def __init__(
+        self,
+        *,
+        booking: _booking_pb2.Booking | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateNumberOfParticipantsResponse: _TypeAlias = UpdateNumberOfParticipantsResponse  # noqa: Y015
+
+@_typing.final
+class MarkBookingAsPendingRequest(_message.Message):
+    """Request of MarkBookingAsPending."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_ID_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    PAYMENT_STATUS_FIELD_NUMBER: _builtins.int
+    PARTICIPANT_NOTIFICATION_FIELD_NUMBER: _builtins.int
+    booking_id: _builtins.str
+    """The booking to mark (a CREATED booking)."""
+    revision: _builtins.int
+    """The booking's current revision. Required."""
+    payment_status: _booking_pb2.PaymentStatus.ValueType
+    """Payment status to store on the booking; UNSPECIFIED keeps the current one."""
+    @_builtins.property
+    def participant_notification(self) -> _booking_pb2.ParticipantNotification:
+        """Notification to the participants."""
+
+    def __init__(
+        self,
+        *,
+        booking_id: _builtins.str = ...,
+        revision: _builtins.int = ...,
+        payment_status: _booking_pb2.PaymentStatus.ValueType = ...,
+        participant_notification: _booking_pb2.ParticipantNotification | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["participant_notification", b"participant_notification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_id", b"booking_id", "participant_notification", b"participant_notification", "payment_status", b"payment_status", "revision", b"revision"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkBookingAsPendingRequest: _TypeAlias = MarkBookingAsPendingRequest  # noqa: Y015
+
+@_typing.final
+class MarkBookingAsPendingResponse(_message.Message):
+    """Response of MarkBookingAsPending."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BOOKING_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def booking(self) -> _booking_pb2.Booking:
+        """The booking, PENDING."""
+
+    def __init__(
+        self,
+        *,
+        booking: _booking_pb2.Booking | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking", b"booking"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkBookingAsPendingResponse: _TypeAlias = MarkBookingAsPendingResponse  # noqa: Y015
 
 @_typing.final
 class BookingEvent(_message.Message):

@@ -78,6 +78,41 @@ class BookingsServiceStub:
                 request_serializer=bookings_dot_v1_dot_bookings__service__pb2.RescheduleBookingRequest.SerializeToString,
                 response_deserializer=bookings_dot_v1_dot_bookings__service__pb2.RescheduleBookingResponse.FromString,
                 _registered_method=True)
+        self.JoinWaitingList = channel.unary_unary(
+                '/bookings.v1.BookingsService/JoinWaitingList',
+                request_serializer=bookings_dot_v1_dot_bookings__service__pb2.JoinWaitingListRequest.SerializeToString,
+                response_deserializer=bookings_dot_v1_dot_bookings__service__pb2.JoinWaitingListResponse.FromString,
+                _registered_method=True)
+        self.CreateHold = channel.unary_unary(
+                '/bookings.v1.BookingsService/CreateHold',
+                request_serializer=bookings_dot_v1_dot_bookings__service__pb2.CreateHoldRequest.SerializeToString,
+                response_deserializer=bookings_dot_v1_dot_bookings__service__pb2.CreateHoldResponse.FromString,
+                _registered_method=True)
+        self.ReleaseHold = channel.unary_unary(
+                '/bookings.v1.BookingsService/ReleaseHold',
+                request_serializer=bookings_dot_v1_dot_bookings__service__pb2.ReleaseHoldRequest.SerializeToString,
+                response_deserializer=bookings_dot_v1_dot_bookings__service__pb2.ReleaseHoldResponse.FromString,
+                _registered_method=True)
+        self.BulkCreateBooking = channel.unary_unary(
+                '/bookings.v1.BookingsService/BulkCreateBooking',
+                request_serializer=bookings_dot_v1_dot_bookings__service__pb2.BulkCreateBookingRequest.SerializeToString,
+                response_deserializer=bookings_dot_v1_dot_bookings__service__pb2.BulkCreateBookingResponse.FromString,
+                _registered_method=True)
+        self.BulkConfirmOrDeclineBooking = channel.unary_unary(
+                '/bookings.v1.BookingsService/BulkConfirmOrDeclineBooking',
+                request_serializer=bookings_dot_v1_dot_bookings__service__pb2.BulkConfirmOrDeclineBookingRequest.SerializeToString,
+                response_deserializer=bookings_dot_v1_dot_bookings__service__pb2.BulkConfirmOrDeclineBookingResponse.FromString,
+                _registered_method=True)
+        self.UpdateNumberOfParticipants = channel.unary_unary(
+                '/bookings.v1.BookingsService/UpdateNumberOfParticipants',
+                request_serializer=bookings_dot_v1_dot_bookings__service__pb2.UpdateNumberOfParticipantsRequest.SerializeToString,
+                response_deserializer=bookings_dot_v1_dot_bookings__service__pb2.UpdateNumberOfParticipantsResponse.FromString,
+                _registered_method=True)
+        self.MarkBookingAsPending = channel.unary_unary(
+                '/bookings.v1.BookingsService/MarkBookingAsPending',
+                request_serializer=bookings_dot_v1_dot_bookings__service__pb2.MarkBookingAsPendingRequest.SerializeToString,
+                response_deserializer=bookings_dot_v1_dot_bookings__service__pb2.MarkBookingAsPendingResponse.FromString,
+                _registered_method=True)
         self.WatchBookingEvents = channel.unary_stream(
                 '/bookings.v1.BookingsService/WatchBookingEvents',
                 request_serializer=bookings_dot_v1_dot_bookings__service__pb2.WatchBookingEventsRequest.SerializeToString,
@@ -152,6 +187,64 @@ class BookingsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def JoinWaitingList(self, request, context):
+        """Puts a booking on the waiting list of a full class session or course: WAITING_LIST, in
+        join order. Spots that free up are offered to the list in that order for the service's
+        reservation_time; confirm the booking while its offer runs to take them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateHold(self, request, context):
+        """Holds spots for a short checkout: a slot, a class session or a course, for a few minutes.
+        The spots count as taken for everyone else until the hold expires or is released; a
+        booking made with its hold_id takes them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseHold(self, request, context):
+        """Frees a hold's spots at once. Releasing a released or expired hold changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BulkCreateBooking(self, request, context):
+        """Creates up to 8 bookings, each as CreateBooking would, in its own transaction: one result
+        per request, in request order, whether it succeeded or not.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BulkConfirmOrDeclineBooking(self, request, context):
+        """Decides up to 300 bookings, each as ConfirmOrDeclineBooking would, in its own transaction
+        and in request order: one result per item.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateNumberOfParticipants(self, request, context):
+        """Changes the participants of a class or course booking. A CONFIRMED or PENDING booking that
+        grows must still fit (SESSION_CAPACITY_EXCEEDED / SCHEDULE_CAPACITY_EXCEEDED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkBookingAsPending(self, request, context):
+        """Moves a CREATED booking to PENDING (waiting for the business's approval), for services
+        that require manual approval unless the caller holds BOOKINGS.OVERRIDE_AVAILABILITY.
+        Capacity is checked like a confirmation; an overbooking paid booking is double_booked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchBookingEvents(self, request, context):
         """Streams the site's booking events after a cursor, then follows new ones live. Reconnect
         with the last cursor received to miss nothing.
@@ -202,6 +295,41 @@ def add_BookingsServiceServicer_to_server(servicer, server):
                     servicer.RescheduleBooking,
                     request_deserializer=bookings_dot_v1_dot_bookings__service__pb2.RescheduleBookingRequest.FromString,
                     response_serializer=bookings_dot_v1_dot_bookings__service__pb2.RescheduleBookingResponse.SerializeToString,
+            ),
+            'JoinWaitingList': grpc.unary_unary_rpc_method_handler(
+                    servicer.JoinWaitingList,
+                    request_deserializer=bookings_dot_v1_dot_bookings__service__pb2.JoinWaitingListRequest.FromString,
+                    response_serializer=bookings_dot_v1_dot_bookings__service__pb2.JoinWaitingListResponse.SerializeToString,
+            ),
+            'CreateHold': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateHold,
+                    request_deserializer=bookings_dot_v1_dot_bookings__service__pb2.CreateHoldRequest.FromString,
+                    response_serializer=bookings_dot_v1_dot_bookings__service__pb2.CreateHoldResponse.SerializeToString,
+            ),
+            'ReleaseHold': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseHold,
+                    request_deserializer=bookings_dot_v1_dot_bookings__service__pb2.ReleaseHoldRequest.FromString,
+                    response_serializer=bookings_dot_v1_dot_bookings__service__pb2.ReleaseHoldResponse.SerializeToString,
+            ),
+            'BulkCreateBooking': grpc.unary_unary_rpc_method_handler(
+                    servicer.BulkCreateBooking,
+                    request_deserializer=bookings_dot_v1_dot_bookings__service__pb2.BulkCreateBookingRequest.FromString,
+                    response_serializer=bookings_dot_v1_dot_bookings__service__pb2.BulkCreateBookingResponse.SerializeToString,
+            ),
+            'BulkConfirmOrDeclineBooking': grpc.unary_unary_rpc_method_handler(
+                    servicer.BulkConfirmOrDeclineBooking,
+                    request_deserializer=bookings_dot_v1_dot_bookings__service__pb2.BulkConfirmOrDeclineBookingRequest.FromString,
+                    response_serializer=bookings_dot_v1_dot_bookings__service__pb2.BulkConfirmOrDeclineBookingResponse.SerializeToString,
+            ),
+            'UpdateNumberOfParticipants': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateNumberOfParticipants,
+                    request_deserializer=bookings_dot_v1_dot_bookings__service__pb2.UpdateNumberOfParticipantsRequest.FromString,
+                    response_serializer=bookings_dot_v1_dot_bookings__service__pb2.UpdateNumberOfParticipantsResponse.SerializeToString,
+            ),
+            'MarkBookingAsPending': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkBookingAsPending,
+                    request_deserializer=bookings_dot_v1_dot_bookings__service__pb2.MarkBookingAsPendingRequest.FromString,
+                    response_serializer=bookings_dot_v1_dot_bookings__service__pb2.MarkBookingAsPendingResponse.SerializeToString,
             ),
             'WatchBookingEvents': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchBookingEvents,
@@ -429,6 +557,195 @@ class BookingsService:
             '/bookings.v1.BookingsService/RescheduleBooking',
             bookings_dot_v1_dot_bookings__service__pb2.RescheduleBookingRequest.SerializeToString,
             bookings_dot_v1_dot_bookings__service__pb2.RescheduleBookingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def JoinWaitingList(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bookings.v1.BookingsService/JoinWaitingList',
+            bookings_dot_v1_dot_bookings__service__pb2.JoinWaitingListRequest.SerializeToString,
+            bookings_dot_v1_dot_bookings__service__pb2.JoinWaitingListResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateHold(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bookings.v1.BookingsService/CreateHold',
+            bookings_dot_v1_dot_bookings__service__pb2.CreateHoldRequest.SerializeToString,
+            bookings_dot_v1_dot_bookings__service__pb2.CreateHoldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseHold(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bookings.v1.BookingsService/ReleaseHold',
+            bookings_dot_v1_dot_bookings__service__pb2.ReleaseHoldRequest.SerializeToString,
+            bookings_dot_v1_dot_bookings__service__pb2.ReleaseHoldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BulkCreateBooking(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bookings.v1.BookingsService/BulkCreateBooking',
+            bookings_dot_v1_dot_bookings__service__pb2.BulkCreateBookingRequest.SerializeToString,
+            bookings_dot_v1_dot_bookings__service__pb2.BulkCreateBookingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BulkConfirmOrDeclineBooking(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bookings.v1.BookingsService/BulkConfirmOrDeclineBooking',
+            bookings_dot_v1_dot_bookings__service__pb2.BulkConfirmOrDeclineBookingRequest.SerializeToString,
+            bookings_dot_v1_dot_bookings__service__pb2.BulkConfirmOrDeclineBookingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateNumberOfParticipants(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bookings.v1.BookingsService/UpdateNumberOfParticipants',
+            bookings_dot_v1_dot_bookings__service__pb2.UpdateNumberOfParticipantsRequest.SerializeToString,
+            bookings_dot_v1_dot_bookings__service__pb2.UpdateNumberOfParticipantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkBookingAsPending(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bookings.v1.BookingsService/MarkBookingAsPending',
+            bookings_dot_v1_dot_bookings__service__pb2.MarkBookingAsPendingRequest.SerializeToString,
+            bookings_dot_v1_dot_bookings__service__pb2.MarkBookingAsPendingResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -60,6 +60,35 @@ class BookingsServiceStub:
     """
     RescheduleBooking: _grpc.UnaryUnaryMultiCallable[_bookings_service_pb2.RescheduleBookingRequest, _bookings_service_pb2.RescheduleBookingResponse]
     """Moves an appointment or class booking to another slot, checked like a new booking."""
+    JoinWaitingList: _grpc.UnaryUnaryMultiCallable[_bookings_service_pb2.JoinWaitingListRequest, _bookings_service_pb2.JoinWaitingListResponse]
+    """Puts a booking on the waiting list of a full class session or course: WAITING_LIST, in
+    join order. Spots that free up are offered to the list in that order for the service's
+    reservation_time; confirm the booking while its offer runs to take them.
+    """
+    CreateHold: _grpc.UnaryUnaryMultiCallable[_bookings_service_pb2.CreateHoldRequest, _bookings_service_pb2.CreateHoldResponse]
+    """Holds spots for a short checkout: a slot, a class session or a course, for a few minutes.
+    The spots count as taken for everyone else until the hold expires or is released; a
+    booking made with its hold_id takes them.
+    """
+    ReleaseHold: _grpc.UnaryUnaryMultiCallable[_bookings_service_pb2.ReleaseHoldRequest, _bookings_service_pb2.ReleaseHoldResponse]
+    """Frees a hold's spots at once. Releasing a released or expired hold changes nothing."""
+    BulkCreateBooking: _grpc.UnaryUnaryMultiCallable[_bookings_service_pb2.BulkCreateBookingRequest, _bookings_service_pb2.BulkCreateBookingResponse]
+    """Creates up to 8 bookings, each as CreateBooking would, in its own transaction: one result
+    per request, in request order, whether it succeeded or not.
+    """
+    BulkConfirmOrDeclineBooking: _grpc.UnaryUnaryMultiCallable[_bookings_service_pb2.BulkConfirmOrDeclineBookingRequest, _bookings_service_pb2.BulkConfirmOrDeclineBookingResponse]
+    """Decides up to 300 bookings, each as ConfirmOrDeclineBooking would, in its own transaction
+    and in request order: one result per item.
+    """
+    UpdateNumberOfParticipants: _grpc.UnaryUnaryMultiCallable[_bookings_service_pb2.UpdateNumberOfParticipantsRequest, _bookings_service_pb2.UpdateNumberOfParticipantsResponse]
+    """Changes the participants of a class or course booking. A CONFIRMED or PENDING booking that
+    grows must still fit (SESSION_CAPACITY_EXCEEDED / SCHEDULE_CAPACITY_EXCEEDED).
+    """
+    MarkBookingAsPending: _grpc.UnaryUnaryMultiCallable[_bookings_service_pb2.MarkBookingAsPendingRequest, _bookings_service_pb2.MarkBookingAsPendingResponse]
+    """Moves a CREATED booking to PENDING (waiting for the business's approval), for services
+    that require manual approval unless the caller holds BOOKINGS.OVERRIDE_AVAILABILITY.
+    Capacity is checked like a confirmation; an overbooking paid booking is double_booked.
+    """
     WatchBookingEvents: _grpc.UnaryStreamMultiCallable[_bookings_service_pb2.WatchBookingEventsRequest, _bookings_service_pb2.WatchBookingEventsResponse]
     """Streams the site's booking events after a cursor, then follows new ones live. Reconnect
     with the last cursor received to miss nothing.
@@ -97,6 +126,35 @@ class BookingsServiceAsyncStub(BookingsServiceStub):
     """
     RescheduleBooking: _aio.UnaryUnaryMultiCallable[_bookings_service_pb2.RescheduleBookingRequest, _bookings_service_pb2.RescheduleBookingResponse]  # type: ignore[assignment]
     """Moves an appointment or class booking to another slot, checked like a new booking."""
+    JoinWaitingList: _aio.UnaryUnaryMultiCallable[_bookings_service_pb2.JoinWaitingListRequest, _bookings_service_pb2.JoinWaitingListResponse]  # type: ignore[assignment]
+    """Puts a booking on the waiting list of a full class session or course: WAITING_LIST, in
+    join order. Spots that free up are offered to the list in that order for the service's
+    reservation_time; confirm the booking while its offer runs to take them.
+    """
+    CreateHold: _aio.UnaryUnaryMultiCallable[_bookings_service_pb2.CreateHoldRequest, _bookings_service_pb2.CreateHoldResponse]  # type: ignore[assignment]
+    """Holds spots for a short checkout: a slot, a class session or a course, for a few minutes.
+    The spots count as taken for everyone else until the hold expires or is released; a
+    booking made with its hold_id takes them.
+    """
+    ReleaseHold: _aio.UnaryUnaryMultiCallable[_bookings_service_pb2.ReleaseHoldRequest, _bookings_service_pb2.ReleaseHoldResponse]  # type: ignore[assignment]
+    """Frees a hold's spots at once. Releasing a released or expired hold changes nothing."""
+    BulkCreateBooking: _aio.UnaryUnaryMultiCallable[_bookings_service_pb2.BulkCreateBookingRequest, _bookings_service_pb2.BulkCreateBookingResponse]  # type: ignore[assignment]
+    """Creates up to 8 bookings, each as CreateBooking would, in its own transaction: one result
+    per request, in request order, whether it succeeded or not.
+    """
+    BulkConfirmOrDeclineBooking: _aio.UnaryUnaryMultiCallable[_bookings_service_pb2.BulkConfirmOrDeclineBookingRequest, _bookings_service_pb2.BulkConfirmOrDeclineBookingResponse]  # type: ignore[assignment]
+    """Decides up to 300 bookings, each as ConfirmOrDeclineBooking would, in its own transaction
+    and in request order: one result per item.
+    """
+    UpdateNumberOfParticipants: _aio.UnaryUnaryMultiCallable[_bookings_service_pb2.UpdateNumberOfParticipantsRequest, _bookings_service_pb2.UpdateNumberOfParticipantsResponse]  # type: ignore[assignment]
+    """Changes the participants of a class or course booking. A CONFIRMED or PENDING booking that
+    grows must still fit (SESSION_CAPACITY_EXCEEDED / SCHEDULE_CAPACITY_EXCEEDED).
+    """
+    MarkBookingAsPending: _aio.UnaryUnaryMultiCallable[_bookings_service_pb2.MarkBookingAsPendingRequest, _bookings_service_pb2.MarkBookingAsPendingResponse]  # type: ignore[assignment]
+    """Moves a CREATED booking to PENDING (waiting for the business's approval), for services
+    that require manual approval unless the caller holds BOOKINGS.OVERRIDE_AVAILABILITY.
+    Capacity is checked like a confirmation; an overbooking paid booking is double_booked.
+    """
     WatchBookingEvents: _aio.UnaryStreamMultiCallable[_bookings_service_pb2.WatchBookingEventsRequest, _bookings_service_pb2.WatchBookingEventsResponse]  # type: ignore[assignment]
     """Streams the site's booking events after a cursor, then follows new ones live. Reconnect
     with the last cursor received to miss nothing.
@@ -179,6 +237,77 @@ class BookingsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_bookings_service_pb2.RescheduleBookingResponse, _abc.Awaitable[_bookings_service_pb2.RescheduleBookingResponse]]:
         """Moves an appointment or class booking to another slot, checked like a new booking."""
+
+    @_abc_1.abstractmethod
+    def JoinWaitingList(
+        self,
+        request: _bookings_service_pb2.JoinWaitingListRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bookings_service_pb2.JoinWaitingListResponse, _abc.Awaitable[_bookings_service_pb2.JoinWaitingListResponse]]:
+        """Puts a booking on the waiting list of a full class session or course: WAITING_LIST, in
+        join order. Spots that free up are offered to the list in that order for the service's
+        reservation_time; confirm the booking while its offer runs to take them.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateHold(
+        self,
+        request: _bookings_service_pb2.CreateHoldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bookings_service_pb2.CreateHoldResponse, _abc.Awaitable[_bookings_service_pb2.CreateHoldResponse]]:
+        """Holds spots for a short checkout: a slot, a class session or a course, for a few minutes.
+        The spots count as taken for everyone else until the hold expires or is released; a
+        booking made with its hold_id takes them.
+        """
+
+    @_abc_1.abstractmethod
+    def ReleaseHold(
+        self,
+        request: _bookings_service_pb2.ReleaseHoldRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bookings_service_pb2.ReleaseHoldResponse, _abc.Awaitable[_bookings_service_pb2.ReleaseHoldResponse]]:
+        """Frees a hold's spots at once. Releasing a released or expired hold changes nothing."""
+
+    @_abc_1.abstractmethod
+    def BulkCreateBooking(
+        self,
+        request: _bookings_service_pb2.BulkCreateBookingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bookings_service_pb2.BulkCreateBookingResponse, _abc.Awaitable[_bookings_service_pb2.BulkCreateBookingResponse]]:
+        """Creates up to 8 bookings, each as CreateBooking would, in its own transaction: one result
+        per request, in request order, whether it succeeded or not.
+        """
+
+    @_abc_1.abstractmethod
+    def BulkConfirmOrDeclineBooking(
+        self,
+        request: _bookings_service_pb2.BulkConfirmOrDeclineBookingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bookings_service_pb2.BulkConfirmOrDeclineBookingResponse, _abc.Awaitable[_bookings_service_pb2.BulkConfirmOrDeclineBookingResponse]]:
+        """Decides up to 300 bookings, each as ConfirmOrDeclineBooking would, in its own transaction
+        and in request order: one result per item.
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateNumberOfParticipants(
+        self,
+        request: _bookings_service_pb2.UpdateNumberOfParticipantsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bookings_service_pb2.UpdateNumberOfParticipantsResponse, _abc.Awaitable[_bookings_service_pb2.UpdateNumberOfParticipantsResponse]]:
+        """Changes the participants of a class or course booking. A CONFIRMED or PENDING booking that
+        grows must still fit (SESSION_CAPACITY_EXCEEDED / SCHEDULE_CAPACITY_EXCEEDED).
+        """
+
+    @_abc_1.abstractmethod
+    def MarkBookingAsPending(
+        self,
+        request: _bookings_service_pb2.MarkBookingAsPendingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bookings_service_pb2.MarkBookingAsPendingResponse, _abc.Awaitable[_bookings_service_pb2.MarkBookingAsPendingResponse]]:
+        """Moves a CREATED booking to PENDING (waiting for the business's approval), for services
+        that require manual approval unless the caller holds BOOKINGS.OVERRIDE_AVAILABILITY.
+        Capacity is checked like a confirmation; an overbooking paid booking is double_booked.
+        """
 
     @_abc_1.abstractmethod
     def WatchBookingEvents(

@@ -27,35 +27,35 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62ookings/v1/catalog.proto\x12\x0b\x62ookings.v1\x1a\x19\x62ookings/v1/booking.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x05\n\x07Service\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\x04type\x18\x03 \x01(\x0e\x32\x18.bookings.v1.ServiceType\x12\x18\n\x10\x64\x65\x66\x61ult_capacity\x18\x04 \x01(\x05\x12+\n\x08\x64uration\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0c\x62uffer_after\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08timezone\x18\x07 \x01(\t\x12\x32\n\x0eonline_booking\x18\x08 \x01(\x0b\x32\x1a.bookings.v1.OnlineBooking\x12;\n\x0fpayment_options\x18\t \x03(\x0e\x32\".bookings.v1.SelectedPaymentOption\x12+\n\x07\x63hoices\x18\n \x03(\x0b\x32\x1a.bookings.v1.ServiceOption\x12\x32\n\x0e\x62ooking_policy\x18\x0b \x01(\x0b\x32\x1a.bookings.v1.BookingPolicy\x12\x18\n\x10staff_member_ids\x18\x0c \x03(\t\x12\x34\n\x0cwaiting_list\x18\r \x01(\x0b\x32\x1e.bookings.v1.WaitingListPolicy\x12\x13\n\x0bschedule_id\x18\x0e \x01(\t\x12\'\n\x08location\x18\x0f \x01(\x0b\x32\x15.bookings.v1.Location\x12\x30\n\x0c\x63reated_date\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cupdated_date\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\rOnlineBooking\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x1f\n\x17require_manual_approval\x18\x02 \x01(\x08\"\xcc\x01\n\rBookingPolicy\x12-\n\nmin_notice\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0bmax_advance\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12$\n\x1cmax_participants_per_booking\x18\x03 \x01(\x05\x12\x36\n\x13\x63\x61ncellation_window\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"6\n\x11WaitingListPolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x10\n\x08\x63\x61pacity\x18\x02 \x01(\x05\"\xa6\x01\n\rServiceOption\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12,\n\x04type\x18\x03 \x01(\x0e\x32\x1e.bookings.v1.ServiceOptionType\x12\x16\n\x0e\x63ustom_choices\x18\x04 \x03(\t\x12\x35\n\x10\x64uration_choices\x18\x05 \x03(\x0b\x32\x1b.bookings.v1.ChoiceDuration\"\xc3\x01\n\x0bStaffMember\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x33\n\rworking_hours\x18\x05 \x03(\x0b\x32\x1c.bookings.v1.WorkingInterval\x12/\n\rblocked_times\x18\x06 \x03(\x0b\x32\x18.bookings.v1.BlockedTime\x12\x13\n\x0bschedule_id\x18\x07 \x01(\t\"b\n\x0fWorkingInterval\x12)\n\x0b\x64\x61y_of_week\x18\x01 \x01(\x0e\x32\x14.bookings.v1.Weekday\x12\x12\n\nstart_time\x18\x02 \x01(\t\x12\x10\n\x08\x65nd_time\x18\x03 \x01(\t\"{\n\x0b\x42lockedTime\x12.\n\nstart_date\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x99\x02\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nservice_id\x18\x02 \x01(\t\x12.\n\nstart_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61pacity\x18\x05 \x01(\x05\x12\x17\n\x0fstaff_member_id\x18\x06 \x01(\t\x12\'\n\x08location\x18\x07 \x01(\x0b\x32\x15.bookings.v1.Location\x12\x10\n\x08timezone\x18\x08 \x01(\t\x12\x13\n\x0bschedule_id\x18\t \x01(\t\x12\x15\n\rrecurrence_id\x18\n \x01(\t*z\n\x0bServiceType\x12\x1c\n\x18SERVICE_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18SERVICE_TYPE_APPOINTMENT\x10\x01\x12\x16\n\x12SERVICE_TYPE_CLASS\x10\x02\x12\x17\n\x13SERVICE_TYPE_COURSE\x10\x03*z\n\x11ServiceOptionType\x12#\n\x1fSERVICE_OPTION_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSERVICE_OPTION_TYPE_CUSTOM\x10\x01\x12 \n\x1cSERVICE_OPTION_TYPE_DURATION\x10\x02*\xb6\x01\n\x07Weekday\x12\x17\n\x13WEEKDAY_UNSPECIFIED\x10\x00\x12\x12\n\x0eWEEKDAY_MONDAY\x10\x01\x12\x13\n\x0fWEEKDAY_TUESDAY\x10\x02\x12\x15\n\x11WEEKDAY_WEDNESDAY\x10\x03\x12\x14\n\x10WEEKDAY_THURSDAY\x10\x04\x12\x12\n\x0eWEEKDAY_FRIDAY\x10\x05\x12\x14\n\x10WEEKDAY_SATURDAY\x10\x06\x12\x12\n\x0eWEEKDAY_SUNDAY\x10\x07\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62ookings/v1/catalog.proto\x12\x0b\x62ookings.v1\x1a\x19\x62ookings/v1/booking.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcb\x05\n\x07Service\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\x04type\x18\x03 \x01(\x0e\x32\x18.bookings.v1.ServiceType\x12\x18\n\x10\x64\x65\x66\x61ult_capacity\x18\x04 \x01(\x05\x12+\n\x08\x64uration\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0c\x62uffer_after\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x10\n\x08timezone\x18\x07 \x01(\t\x12\x32\n\x0eonline_booking\x18\x08 \x01(\x0b\x32\x1a.bookings.v1.OnlineBooking\x12;\n\x0fpayment_options\x18\t \x03(\x0e\x32\".bookings.v1.SelectedPaymentOption\x12+\n\x07\x63hoices\x18\n \x03(\x0b\x32\x1a.bookings.v1.ServiceOption\x12\x32\n\x0e\x62ooking_policy\x18\x0b \x01(\x0b\x32\x1a.bookings.v1.BookingPolicy\x12\x18\n\x10staff_member_ids\x18\x0c \x03(\t\x12\x34\n\x0cwaiting_list\x18\r \x01(\x0b\x32\x1e.bookings.v1.WaitingListPolicy\x12\x13\n\x0bschedule_id\x18\x0e \x01(\t\x12\'\n\x08location\x18\x0f \x01(\x0b\x32\x15.bookings.v1.Location\x12\x30\n\x0c\x63reated_date\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cupdated_date\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x64\x65leted_date\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\rOnlineBooking\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x1f\n\x17require_manual_approval\x18\x02 \x01(\x08\"\xcc\x01\n\rBookingPolicy\x12-\n\nmin_notice\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0bmax_advance\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12$\n\x1cmax_participants_per_booking\x18\x03 \x01(\x05\x12\x36\n\x13\x63\x61ncellation_window\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\"k\n\x11WaitingListPolicy\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x10\n\x08\x63\x61pacity\x18\x02 \x01(\x05\x12\x33\n\x10reservation_time\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xa6\x01\n\rServiceOption\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12,\n\x04type\x18\x03 \x01(\x0e\x32\x1e.bookings.v1.ServiceOptionType\x12\x16\n\x0e\x63ustom_choices\x18\x04 \x03(\t\x12\x35\n\x10\x64uration_choices\x18\x05 \x03(\x0b\x32\x1b.bookings.v1.ChoiceDuration\"\xf5\x01\n\x0bStaffMember\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x33\n\rworking_hours\x18\x05 \x03(\x0b\x32\x1c.bookings.v1.WorkingInterval\x12/\n\rblocked_times\x18\x06 \x03(\x0b\x32\x18.bookings.v1.BlockedTime\x12\x13\n\x0bschedule_id\x18\x07 \x01(\t\x12\x30\n\x0c\x64\x65leted_date\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"b\n\x0fWorkingInterval\x12)\n\x0b\x64\x61y_of_week\x18\x01 \x01(\x0e\x32\x14.bookings.v1.Weekday\x12\x12\n\nstart_time\x18\x02 \x01(\t\x12\x10\n\x08\x65nd_time\x18\x03 \x01(\t\"{\n\x0b\x42lockedTime\x12.\n\nstart_date\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xcb\x02\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nservice_id\x18\x02 \x01(\t\x12.\n\nstart_date\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61pacity\x18\x05 \x01(\x05\x12\x17\n\x0fstaff_member_id\x18\x06 \x01(\t\x12\'\n\x08location\x18\x07 \x01(\x0b\x32\x15.bookings.v1.Location\x12\x10\n\x08timezone\x18\x08 \x01(\t\x12\x13\n\x0bschedule_id\x18\t \x01(\t\x12\x15\n\rrecurrence_id\x18\n \x01(\t\x12\x30\n\x0c\x64\x65leted_date\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp*z\n\x0bServiceType\x12\x1c\n\x18SERVICE_TYPE_UNSPECIFIED\x10\x00\x12\x1c\n\x18SERVICE_TYPE_APPOINTMENT\x10\x01\x12\x16\n\x12SERVICE_TYPE_CLASS\x10\x02\x12\x17\n\x13SERVICE_TYPE_COURSE\x10\x03*z\n\x11ServiceOptionType\x12#\n\x1fSERVICE_OPTION_TYPE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSERVICE_OPTION_TYPE_CUSTOM\x10\x01\x12 \n\x1cSERVICE_OPTION_TYPE_DURATION\x10\x02*\xb6\x01\n\x07Weekday\x12\x17\n\x13WEEKDAY_UNSPECIFIED\x10\x00\x12\x12\n\x0eWEEKDAY_MONDAY\x10\x01\x12\x13\n\x0fWEEKDAY_TUESDAY\x10\x02\x12\x15\n\x11WEEKDAY_WEDNESDAY\x10\x03\x12\x14\n\x10WEEKDAY_THURSDAY\x10\x04\x12\x12\n\x0eWEEKDAY_FRIDAY\x10\x05\x12\x14\n\x10WEEKDAY_SATURDAY\x10\x06\x12\x12\n\x0eWEEKDAY_SUNDAY\x10\x07\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bookings.v1.catalog_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SERVICETYPE']._serialized_start=2008
-  _globals['_SERVICETYPE']._serialized_end=2130
-  _globals['_SERVICEOPTIONTYPE']._serialized_start=2132
-  _globals['_SERVICEOPTIONTYPE']._serialized_end=2254
-  _globals['_WEEKDAY']._serialized_start=2257
-  _globals['_WEEKDAY']._serialized_end=2439
+  _globals['_SERVICETYPE']._serialized_start=2211
+  _globals['_SERVICETYPE']._serialized_end=2333
+  _globals['_SERVICEOPTIONTYPE']._serialized_start=2335
+  _globals['_SERVICEOPTIONTYPE']._serialized_end=2457
+  _globals['_WEEKDAY']._serialized_start=2460
+  _globals['_WEEKDAY']._serialized_end=2642
   _globals['_SERVICE']._serialized_start=135
-  _globals['_SERVICE']._serialized_end=800
-  _globals['_ONLINEBOOKING']._serialized_start=802
-  _globals['_ONLINEBOOKING']._serialized_end=867
-  _globals['_BOOKINGPOLICY']._serialized_start=870
-  _globals['_BOOKINGPOLICY']._serialized_end=1074
-  _globals['_WAITINGLISTPOLICY']._serialized_start=1076
-  _globals['_WAITINGLISTPOLICY']._serialized_end=1130
-  _globals['_SERVICEOPTION']._serialized_start=1133
-  _globals['_SERVICEOPTION']._serialized_end=1299
-  _globals['_STAFFMEMBER']._serialized_start=1302
-  _globals['_STAFFMEMBER']._serialized_end=1497
-  _globals['_WORKINGINTERVAL']._serialized_start=1499
-  _globals['_WORKINGINTERVAL']._serialized_end=1597
-  _globals['_BLOCKEDTIME']._serialized_start=1599
-  _globals['_BLOCKEDTIME']._serialized_end=1722
-  _globals['_SESSION']._serialized_start=1725
-  _globals['_SESSION']._serialized_end=2006
+  _globals['_SERVICE']._serialized_end=850
+  _globals['_ONLINEBOOKING']._serialized_start=852
+  _globals['_ONLINEBOOKING']._serialized_end=917
+  _globals['_BOOKINGPOLICY']._serialized_start=920
+  _globals['_BOOKINGPOLICY']._serialized_end=1124
+  _globals['_WAITINGLISTPOLICY']._serialized_start=1126
+  _globals['_WAITINGLISTPOLICY']._serialized_end=1233
+  _globals['_SERVICEOPTION']._serialized_start=1236
+  _globals['_SERVICEOPTION']._serialized_end=1402
+  _globals['_STAFFMEMBER']._serialized_start=1405
+  _globals['_STAFFMEMBER']._serialized_end=1650
+  _globals['_WORKINGINTERVAL']._serialized_start=1652
+  _globals['_WORKINGINTERVAL']._serialized_end=1750
+  _globals['_BLOCKEDTIME']._serialized_start=1752
+  _globals['_BLOCKEDTIME']._serialized_end=1875
+  _globals['_SESSION']._serialized_start=1878
+  _globals['_SESSION']._serialized_end=2209
 # @@protoc_insertion_point(module_scope)

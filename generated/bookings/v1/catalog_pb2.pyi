@@ -141,6 +141,7 @@ class Service(_message.Message):
     LOCATION_FIELD_NUMBER: _builtins.int
     CREATED_DATE_FIELD_NUMBER: _builtins.int
     UPDATED_DATE_FIELD_NUMBER: _builtins.int
+    DELETED_DATE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Server-assigned id. Output only."""
     name: _builtins.str
@@ -197,6 +198,13 @@ class Service(_message.Message):
     def updated_date(self) -> _timestamp_pb2.Timestamp:
         """When the service last changed. Output only."""
 
+    @_builtins.property
+    def deleted_date(self) -> _timestamp_pb2.Timestamp:
+        """When the service was deleted (DeleteService); unset while it exists. A deleted service is
+        left out of lists and availability and cannot be booked, but stays readable by id for
+        the bookings that reference it. Output only.
+        """
+
     def __init__(
         self,
         *,
@@ -217,10 +225,11 @@ class Service(_message.Message):
         location: _booking_pb2.Location | None = ...,
         created_date: _timestamp_pb2.Timestamp | None = ...,
         updated_date: _timestamp_pb2.Timestamp | None = ...,
+        deleted_date: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["booking_policy", b"booking_policy", "buffer_after", b"buffer_after", "created_date", b"created_date", "duration", b"duration", "location", b"location", "online_booking", b"online_booking", "updated_date", b"updated_date", "waiting_list", b"waiting_list"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["booking_policy", b"booking_policy", "buffer_after", b"buffer_after", "created_date", b"created_date", "deleted_date", b"deleted_date", "duration", b"duration", "location", b"location", "online_booking", b"online_booking", "updated_date", b"updated_date", "waiting_list", b"waiting_list"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_policy", b"booking_policy", "buffer_after", b"buffer_after", "choices", b"choices", "created_date", b"created_date", "default_capacity", b"default_capacity", "duration", b"duration", "id", b"id", "location", b"location", "name", b"name", "online_booking", b"online_booking", "payment_options", b"payment_options", "schedule_id", b"schedule_id", "staff_member_ids", b"staff_member_ids", "timezone", b"timezone", "type", b"type", "updated_date", b"updated_date", "waiting_list", b"waiting_list"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booking_policy", b"booking_policy", "buffer_after", b"buffer_after", "choices", b"choices", "created_date", b"created_date", "default_capacity", b"default_capacity", "deleted_date", b"deleted_date", "duration", b"duration", "id", b"id", "location", b"location", "name", b"name", "online_booking", b"online_booking", "payment_options", b"payment_options", "schedule_id", b"schedule_id", "staff_member_ids", b"staff_member_ids", "timezone", b"timezone", "type", b"type", "updated_date", b"updated_date", "waiting_list", b"waiting_list"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -302,19 +311,25 @@ class WaitingListPolicy(_message.Message):
 
     ENABLED_FIELD_NUMBER: _builtins.int
     CAPACITY_FIELD_NUMBER: _builtins.int
+    RESERVATION_TIME_FIELD_NUMBER: _builtins.int
     enabled: _builtins.bool
-    """Whether full sessions keep a waiting list."""
+    """Whether full sessions (and courses) keep a waiting list."""
     capacity: _builtins.int
-    """Places on the waiting list."""
+    """Participants the list holds; 0 means no limit."""
+    @_builtins.property
+    def reservation_time(self) -> _duration_pb2.Duration:
+        """How long a freed spot is kept for the next in line (default 30 minutes, at most 7 days)."""
+
     def __init__(
         self,
         *,
         enabled: _builtins.bool = ...,
         capacity: _builtins.int = ...,
+        reservation_time: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reservation_time", b"reservation_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity", b"capacity", "enabled", b"enabled"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity", b"capacity", "enabled", b"enabled", "reservation_time", b"reservation_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -375,6 +390,7 @@ class StaffMember(_message.Message):
     WORKING_HOURS_FIELD_NUMBER: _builtins.int
     BLOCKED_TIMES_FIELD_NUMBER: _builtins.int
     SCHEDULE_ID_FIELD_NUMBER: _builtins.int
+    DELETED_DATE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Server-assigned id. Output only."""
     name: _builtins.str
@@ -393,6 +409,12 @@ class StaffMember(_message.Message):
     def blocked_times(self) -> _containers.RepeatedCompositeFieldContainer[Global___BlockedTime]:
         """Times the staff member is not available despite the working hours."""
 
+    @_builtins.property
+    def deleted_date(self) -> _timestamp_pb2.Timestamp:
+        """When the staff member was deleted (DeleteStaffMember); unset while they exist. Output
+        only.
+        """
+
     def __init__(
         self,
         *,
@@ -403,10 +425,11 @@ class StaffMember(_message.Message):
         working_hours: _abc.Iterable[Global___WorkingInterval] | None = ...,
         blocked_times: _abc.Iterable[Global___BlockedTime] | None = ...,
         schedule_id: _builtins.str = ...,
+        deleted_date: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deleted_date", b"deleted_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["blocked_times", b"blocked_times", "email", b"email", "id", b"id", "name", b"name", "schedule_id", b"schedule_id", "timezone", b"timezone", "working_hours", b"working_hours"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["blocked_times", b"blocked_times", "deleted_date", b"deleted_date", "email", b"email", "id", b"id", "name", b"name", "schedule_id", b"schedule_id", "timezone", b"timezone", "working_hours", b"working_hours"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -492,6 +515,7 @@ class Session(_message.Message):
     TIMEZONE_FIELD_NUMBER: _builtins.int
     SCHEDULE_ID_FIELD_NUMBER: _builtins.int
     RECURRENCE_ID_FIELD_NUMBER: _builtins.int
+    DELETED_DATE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Server-assigned id. Output only."""
     service_id: _builtins.str
@@ -518,6 +542,12 @@ class Session(_message.Message):
     def location(self) -> _booking_pb2.Location:
         """Where the session takes place; default the service's location."""
 
+    @_builtins.property
+    def deleted_date(self) -> _timestamp_pb2.Timestamp:
+        """When the session was deleted (DeleteSession, or DeleteService of its service); unset while
+        it exists. Output only.
+        """
+
     def __init__(
         self,
         *,
@@ -531,10 +561,11 @@ class Session(_message.Message):
         timezone: _builtins.str = ...,
         schedule_id: _builtins.str = ...,
         recurrence_id: _builtins.str = ...,
+        deleted_date: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "location", b"location", "start_date", b"start_date"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deleted_date", b"deleted_date", "end_date", b"end_date", "location", b"location", "start_date", b"start_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity", b"capacity", "end_date", b"end_date", "id", b"id", "location", b"location", "recurrence_id", b"recurrence_id", "schedule_id", b"schedule_id", "service_id", b"service_id", "staff_member_id", b"staff_member_id", "start_date", b"start_date", "timezone", b"timezone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity", b"capacity", "deleted_date", b"deleted_date", "end_date", b"end_date", "id", b"id", "location", b"location", "recurrence_id", b"recurrence_id", "schedule_id", b"schedule_id", "service_id", b"service_id", "staff_member_id", b"staff_member_id", "start_date", b"start_date", "timezone", b"timezone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -659,3 +659,199 @@ class UpdateSessionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UpdateSessionResponse: _TypeAlias = UpdateSessionResponse  # noqa: Y015
+
+@_typing.final
+class DeleteOptions(_message.Message):
+    """What happens to the active bookings of a deleted entity."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CANCEL_BOOKINGS_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    cancel_bookings: _builtins.bool
+    """Cancel the entity's active bookings in the same transaction (each with its event and a
+    participant notification) instead of refusing the delete.
+    """
+    message: _builtins.str
+    """The message of the participant notifications of the canceled bookings."""
+    def __init__(
+        self,
+        *,
+        cancel_bookings: _builtins.bool = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_bookings", b"cancel_bookings", "message", b"message"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteOptions: _TypeAlias = DeleteOptions  # noqa: Y015
+
+@_typing.final
+class DeleteServiceRequest(_message.Message):
+    """Request of DeleteService."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_ID_FIELD_NUMBER: _builtins.int
+    OPTIONS_FIELD_NUMBER: _builtins.int
+    service_id: _builtins.str
+    """The service to delete."""
+    @_builtins.property
+    def options(self) -> Global___DeleteOptions:
+        """What happens to its active bookings."""
+
+    def __init__(
+        self,
+        *,
+        service_id: _builtins.str = ...,
+        options: Global___DeleteOptions | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["options", b"options"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["options", b"options", "service_id", b"service_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteServiceRequest: _TypeAlias = DeleteServiceRequest  # noqa: Y015
+
+@_typing.final
+class DeleteServiceResponse(_message.Message):
+    """Response of DeleteService."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_FIELD_NUMBER: _builtins.int
+    CANCELED_BOOKINGS_FIELD_NUMBER: _builtins.int
+    canceled_bookings: _builtins.int
+    """How many active bookings were canceled."""
+    @_builtins.property
+    def service(self) -> _catalog_pb2.Service:
+        """The deleted service, with its deleted_date."""
+
+    def __init__(
+        self,
+        *,
+        service: _catalog_pb2.Service | None = ...,
+        canceled_bookings: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["service", b"service"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["canceled_bookings", b"canceled_bookings", "service", b"service"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteServiceResponse: _TypeAlias = DeleteServiceResponse  # noqa: Y015
+
+@_typing.final
+class DeleteStaffMemberRequest(_message.Message):
+    """Request of DeleteStaffMember."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAFF_MEMBER_ID_FIELD_NUMBER: _builtins.int
+    OPTIONS_FIELD_NUMBER: _builtins.int
+    staff_member_id: _builtins.str
+    """The staff member to delete."""
+    @_builtins.property
+    def options(self) -> Global___DeleteOptions:
+        """What happens to their active appointment bookings."""
+
+    def __init__(
+        self,
+        *,
+        staff_member_id: _builtins.str = ...,
+        options: Global___DeleteOptions | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["options", b"options"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["options", b"options", "staff_member_id", b"staff_member_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteStaffMemberRequest: _TypeAlias = DeleteStaffMemberRequest  # noqa: Y015
+
+@_typing.final
+class DeleteStaffMemberResponse(_message.Message):
+    """Response of DeleteStaffMember."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STAFF_MEMBER_FIELD_NUMBER: _builtins.int
+    CANCELED_BOOKINGS_FIELD_NUMBER: _builtins.int
+    canceled_bookings: _builtins.int
+    """How many active bookings were canceled."""
+    @_builtins.property
+    def staff_member(self) -> _catalog_pb2.StaffMember:
+        """The deleted staff member, with its deleted_date."""
+
+    def __init__(
+        self,
+        *,
+        staff_member: _catalog_pb2.StaffMember | None = ...,
+        canceled_bookings: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["staff_member", b"staff_member"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["canceled_bookings", b"canceled_bookings", "staff_member", b"staff_member"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteStaffMemberResponse: _TypeAlias = DeleteStaffMemberResponse  # noqa: Y015
+
+@_typing.final
+class DeleteSessionRequest(_message.Message):
+    """Request of DeleteSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    OPTIONS_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    """The session to delete."""
+    @_builtins.property
+    def options(self) -> Global___DeleteOptions:
+        """What happens to its active bookings."""
+
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        options: Global___DeleteOptions | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["options", b"options"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["options", b"options", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSessionRequest: _TypeAlias = DeleteSessionRequest  # noqa: Y015
+
+@_typing.final
+class DeleteSessionResponse(_message.Message):
+    """Response of DeleteSession."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    CANCELED_BOOKINGS_FIELD_NUMBER: _builtins.int
+    canceled_bookings: _builtins.int
+    """How many active bookings were canceled."""
+    @_builtins.property
+    def session(self) -> _catalog_pb2.Session:
+        """The deleted session, with its deleted_date."""
+
+    def __init__(
+        self,
+        *,
+        session: _catalog_pb2.Session | None = ...,
+        canceled_bookings: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["canceled_bookings", b"canceled_bookings", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSessionResponse: _TypeAlias = DeleteSessionResponse  # noqa: Y015

@@ -96,6 +96,21 @@ class CatalogServiceStub:
                 request_serializer=bookings_dot_v1_dot_catalog__service__pb2.UpdateSessionRequest.SerializeToString,
                 response_deserializer=bookings_dot_v1_dot_catalog__service__pb2.UpdateSessionResponse.FromString,
                 _registered_method=True)
+        self.DeleteService = channel.unary_unary(
+                '/bookings.v1.CatalogService/DeleteService',
+                request_serializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteServiceRequest.SerializeToString,
+                response_deserializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteServiceResponse.FromString,
+                _registered_method=True)
+        self.DeleteStaffMember = channel.unary_unary(
+                '/bookings.v1.CatalogService/DeleteStaffMember',
+                request_serializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteStaffMemberRequest.SerializeToString,
+                response_deserializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteStaffMemberResponse.FromString,
+                _registered_method=True)
+        self.DeleteSession = channel.unary_unary(
+                '/bookings.v1.CatalogService/DeleteSession',
+                request_serializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteSessionRequest.SerializeToString,
+                response_deserializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteSessionResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -187,6 +202,29 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteService(self, request, context):
+        """Deletes a service and its sessions: they leave lists and availability at once and stay
+        readable by id. A service with active bookings (CREATED, PENDING, CONFIRMED, WAITING_LIST,
+        not yet ended) is FAILED_PRECONDITION HAS_ACTIVE_BOOKINGS unless cancel_bookings is set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteStaffMember(self, request, context):
+        """Deletes a staff member (and takes them off every service), like DeleteService.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSession(self, request, context):
+        """Deletes a session, like DeleteService.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -249,6 +287,21 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.UpdateSession,
                     request_deserializer=bookings_dot_v1_dot_catalog__service__pb2.UpdateSessionRequest.FromString,
                     response_serializer=bookings_dot_v1_dot_catalog__service__pb2.UpdateSessionResponse.SerializeToString,
+            ),
+            'DeleteService': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteService,
+                    request_deserializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteServiceRequest.FromString,
+                    response_serializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteServiceResponse.SerializeToString,
+            ),
+            'DeleteStaffMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteStaffMember,
+                    request_deserializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteStaffMemberRequest.FromString,
+                    response_serializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteStaffMemberResponse.SerializeToString,
+            ),
+            'DeleteSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSession,
+                    request_deserializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteSessionRequest.FromString,
+                    response_serializer=bookings_dot_v1_dot_catalog__service__pb2.DeleteSessionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -577,6 +630,87 @@ class CatalogService:
             '/bookings.v1.CatalogService/UpdateSession',
             bookings_dot_v1_dot_catalog__service__pb2.UpdateSessionRequest.SerializeToString,
             bookings_dot_v1_dot_catalog__service__pb2.UpdateSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bookings.v1.CatalogService/DeleteService',
+            bookings_dot_v1_dot_catalog__service__pb2.DeleteServiceRequest.SerializeToString,
+            bookings_dot_v1_dot_catalog__service__pb2.DeleteServiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteStaffMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bookings.v1.CatalogService/DeleteStaffMember',
+            bookings_dot_v1_dot_catalog__service__pb2.DeleteStaffMemberRequest.SerializeToString,
+            bookings_dot_v1_dot_catalog__service__pb2.DeleteStaffMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bookings.v1.CatalogService/DeleteSession',
+            bookings_dot_v1_dot_catalog__service__pb2.DeleteSessionRequest.SerializeToString,
+            bookings_dot_v1_dot_catalog__service__pb2.DeleteSessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,15 @@ class CatalogServiceStub:
     """Lists sessions, paged, ordered by start then id."""
     UpdateSession: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateSessionRequest, _catalog_service_pb2.UpdateSessionResponse]
     """Updates a session: the fields named in update_mask, or all mutable fields."""
+    DeleteService: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.DeleteServiceRequest, _catalog_service_pb2.DeleteServiceResponse]
+    """Deletes a service and its sessions: they leave lists and availability at once and stay
+    readable by id. A service with active bookings (CREATED, PENDING, CONFIRMED, WAITING_LIST,
+    not yet ended) is FAILED_PRECONDITION HAS_ACTIVE_BOOKINGS unless cancel_bookings is set.
+    """
+    DeleteStaffMember: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.DeleteStaffMemberRequest, _catalog_service_pb2.DeleteStaffMemberResponse]
+    """Deletes a staff member (and takes them off every service), like DeleteService."""
+    DeleteSession: _grpc.UnaryUnaryMultiCallable[_catalog_service_pb2.DeleteSessionRequest, _catalog_service_pb2.DeleteSessionResponse]
+    """Deletes a session, like DeleteService."""
 
 @_typing.type_check_only
 class CatalogServiceAsyncStub(CatalogServiceStub):
@@ -91,6 +100,15 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     """Lists sessions, paged, ordered by start then id."""
     UpdateSession: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.UpdateSessionRequest, _catalog_service_pb2.UpdateSessionResponse]  # type: ignore[assignment]
     """Updates a session: the fields named in update_mask, or all mutable fields."""
+    DeleteService: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.DeleteServiceRequest, _catalog_service_pb2.DeleteServiceResponse]  # type: ignore[assignment]
+    """Deletes a service and its sessions: they leave lists and availability at once and stay
+    readable by id. A service with active bookings (CREATED, PENDING, CONFIRMED, WAITING_LIST,
+    not yet ended) is FAILED_PRECONDITION HAS_ACTIVE_BOOKINGS unless cancel_bookings is set.
+    """
+    DeleteStaffMember: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.DeleteStaffMemberRequest, _catalog_service_pb2.DeleteStaffMemberResponse]  # type: ignore[assignment]
+    """Deletes a staff member (and takes them off every service), like DeleteService."""
+    DeleteSession: _aio.UnaryUnaryMultiCallable[_catalog_service_pb2.DeleteSessionRequest, _catalog_service_pb2.DeleteSessionResponse]  # type: ignore[assignment]
+    """Deletes a session, like DeleteService."""
 
 class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
     """The catalog availability is computed from: services, staff members and sessions. Reads need a
@@ -192,5 +210,32 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_service_pb2.UpdateSessionResponse, _abc.Awaitable[_catalog_service_pb2.UpdateSessionResponse]]:
         """Updates a session: the fields named in update_mask, or all mutable fields."""
+
+    @_abc_1.abstractmethod
+    def DeleteService(
+        self,
+        request: _catalog_service_pb2.DeleteServiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_service_pb2.DeleteServiceResponse, _abc.Awaitable[_catalog_service_pb2.DeleteServiceResponse]]:
+        """Deletes a service and its sessions: they leave lists and availability at once and stay
+        readable by id. A service with active bookings (CREATED, PENDING, CONFIRMED, WAITING_LIST,
+        not yet ended) is FAILED_PRECONDITION HAS_ACTIVE_BOOKINGS unless cancel_bookings is set.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteStaffMember(
+        self,
+        request: _catalog_service_pb2.DeleteStaffMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_service_pb2.DeleteStaffMemberResponse, _abc.Awaitable[_catalog_service_pb2.DeleteStaffMemberResponse]]:
+        """Deletes a staff member (and takes them off every service), like DeleteService."""
+
+    @_abc_1.abstractmethod
+    def DeleteSession(
+        self,
+        request: _catalog_service_pb2.DeleteSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_service_pb2.DeleteSessionResponse, _abc.Awaitable[_catalog_service_pb2.DeleteSessionResponse]]:
+        """Deletes a session, like DeleteService."""
 
 def add_CatalogServiceServicer_to_server(servicer: CatalogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

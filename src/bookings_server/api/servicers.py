@@ -19,6 +19,7 @@ from bookings_server.api.availability.servicer import AvailabilityServicer
 from bookings_server.api.bookings.servicer import BookingsServicer
 from bookings_server.api.catalog.servicer import CatalogServicer
 from bookings_server.app.unit_of_work import UnitOfWork
+from bookings_server.domain.page_tokens import PageTokenCodec
 
 #: Full names of the services this server implements, for health and reflection.
 SERVICE_NAMES: tuple[str, ...] = (
@@ -28,13 +29,20 @@ SERVICE_NAMES: tuple[str, ...] = (
 )
 
 
-def add_servicers(server: grpc.Server, uow: UnitOfWork, draining: threading.Event) -> None:
-    """Register every servicer; each one gets the shared unit of work. Setting `draining` ends
-    the open event streams."""
+def add_servicers(
+    server: grpc.Server,
+    uow: UnitOfWork,
+    draining: threading.Event,
+    page_tokens: PageTokenCodec,
+) -> None:
+    """Register every servicer; each one gets the shared unit of work and page token codec.
+    Setting `draining` ends the open event streams."""
     bookings_service_pb2_grpc.add_BookingsServiceServicer_to_server(
-        BookingsServicer(uow, draining), server
+        BookingsServicer(uow, draining, page_tokens=page_tokens), server
     )
     availability_service_pb2_grpc.add_AvailabilityServiceServicer_to_server(
-        AvailabilityServicer(uow), server
+        AvailabilityServicer(uow, page_tokens=page_tokens), server
     )
-    catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(uow), server)
+    catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
+        CatalogServicer(uow, page_tokens=page_tokens), server
+    )

@@ -36,6 +36,7 @@ def to_status_proto(error: DomainError) -> status_pb2.Status:
                 error_details_pb2.BadRequest.FieldViolation(
                     field=clip(v.field, MAX_FIELD_BYTES),
                     description=clip(v.description, MAX_DESCRIPTION_BYTES),
+                    reason=v.reason,
                 )
                 for v in error.violations[:MAX_VIOLATIONS]
             ]

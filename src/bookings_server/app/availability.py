@@ -11,6 +11,8 @@ grows with the catalog entries in range and the slots returned, not with the boo
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from datetime import datetime
+from functools import partial
 
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
@@ -20,38 +22,54 @@ from bookings_server.domain.availability.entries import (
     Occupancy,
     booking_window,
 )
+from bookings_server.domain.availability.paging import decode_position, encode_position
 from bookings_server.domain.availability.query import query_availability
 from bookings_server.domain.availability.request import AvailabilityQuery, validate_query
 from bookings_server.domain.availability.slots import BusyInterval
 from bookings_server.domain.catalog import Service, ServiceType, Session
+from bookings_server.domain.page_tokens import PageTokenCodec
 
 __all__ = ["AvailabilityReader", "load_availability_data"]
 
 
 class AvailabilityReader:
-    """Answers QueryAvailability for one site."""
+    """Answers QueryAvailability for one site; its page tokens are signed by `page_tokens`."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock = utc_now, *, page_tokens: PageTokenCodec
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._tokens = page_tokens
 
-    def query(self, site_id: str, query: AvailabilityQuery) -> AvailabilityPage:
-        """One page of `query`'s entries. InvalidArgument for an invalid query (field paths
-        relative to the query), NotFound for a service that is not one of the site's."""
+    def query(self, site_id: str, query: AvailabilityQuery) -> tuple[AvailabilityPage, str]:
+        """The page of `query`'s entries its page token points at, and the next page's token
+        ("" on the last page). InvalidArgument for an invalid query (field paths relative to
+        the query) or page token, NotFound for a service that is not one of the site's."""
         validate_query(query)
+        after = decode_position(self._tokens, site_id, query)
         now = self._clock()
         with self._uow.read(site_id) as tx:
-            data = load_availability_data(tx, query)
-        return query_availability(query, data, now)
+            data = load_availability_data(tx, query, now)
+        page = query_availability(query, data, now, after)
+        if page.next_position is None:
+            return page, ""
+        return page, encode_position(self._tokens, site_id, query, page.next_position)
 
 
 def _of_type(services: Iterable[Service], service_type: ServiceType) -> list[Service]:
     return [service for service in services if service.type is service_type]
 
 
-def _occupancy(taken: dict[str, int], waiting: dict[str, int] | None) -> dict[str, Occupancy]:
+def _occupancy(
+    taken: dict[str, int], held: dict[str, int], waiting: dict[str, int], offered: dict[str, int]
+) -> dict[str, Occupancy]:
     return {
-        key: Occupancy(taken=count, waiting=(waiting or {}).get(key, 0))
+        key: Occupancy(
+            taken=count + held.get(key, 0),
+            waiting=waiting.get(key, 0),
+            offered=offered.get(key, 0),
+        )
         for key, count in taken.items()
     }
 
@@ -62,6 +80,15 @@ CountRead = Callable[[Collection[str]], dict[str, int]]
 def _counts(read: CountRead, ids: Collection[str]) -> dict[str, int]:
     """`read`'s grouped counts for `ids`, without a query when there are none."""
     return read(ids) if ids else {}
+
+
+def _merged(
+    booked: dict[str, list[BusyInterval]], held: dict[str, list[BusyInterval]]
+) -> dict[str, list[BusyInterval]]:
+    """What keeps each staff member busy: bookings and live holds alike."""
+    for staff_id, intervals in held.items():
+        booked.setdefault(staff_id, []).extend(intervals)
+    return booked
 
 
 def _sessions(
@@ -78,21 +105,42 @@ def _sessions(
 
 
 def _occupancies(
-    tx: Transaction, session_ids: list[str], schedule_ids: list[str], waitlist: bool
+    tx: Transaction,
+    session_ids: list[str],
+    schedule_ids: list[str],
+    waitlist: bool,
+    now: datetime,
 ) -> tuple[dict[str, Occupancy], dict[str, Occupancy]]:
-    """Occupancy per class session and per course schedule, from grouped counts."""
+    """Occupancy per class session and per course schedule, from grouped counts: bookings
+    holding spots, live holds, and (with a waiting list) the line and its running offers."""
     bookings = tx.bookings
-    session_taken = _counts(bookings.taken_by_sessions, session_ids)
-    schedule_taken = _counts(bookings.taken_by_schedules, schedule_ids)
-    session_waiting = schedule_waiting = None
+    sessions = (
+        _counts(bookings.taken_by_sessions, session_ids),
+        _counts(partial(bookings.held_by_sessions, now=now), session_ids),
+    )
+    schedules = (
+        _counts(bookings.taken_by_schedules, schedule_ids),
+        _counts(partial(bookings.held_by_schedules, now=now), schedule_ids),
+    )
+    no_line: tuple[dict[str, int], dict[str, int]] = ({}, {})
+    session_line, schedule_line = no_line, no_line
     if waitlist:
-        session_waiting = _counts(bookings.waiting_by_sessions, session_ids)
-        schedule_waiting = _counts(bookings.waiting_by_schedules, schedule_ids)
-    return _occupancy(session_taken, session_waiting), _occupancy(schedule_taken, schedule_waiting)
+        session_line = (
+            _counts(bookings.waiting_by_sessions, session_ids),
+            _counts(partial(bookings.offered_by_sessions, now=now), session_ids),
+        )
+        schedule_line = (
+            _counts(bookings.waiting_by_schedules, schedule_ids),
+            _counts(partial(bookings.offered_by_schedules, now=now), schedule_ids),
+        )
+    return _occupancy(*sessions, *session_line), _occupancy(*schedules, *schedule_line)
 
 
-def load_availability_data(tx: Transaction, query: AvailabilityQuery) -> AvailabilityData:
-    """The data of a validated query. NotFound when a service id is not one of the site's."""
+def load_availability_data(
+    tx: Transaction, query: AvailabilityQuery, now: datetime
+) -> AvailabilityData:
+    """The data of a validated query, with holds and offers live at `now`. NotFound when a
+    service id is not one of the site's."""
     assert query.start is not None and query.end is not None
     services = tx.availability.get_services(query.unique_service_ids)
     appointments = _of_type(services.values(), ServiceType.APPOINTMENT)
@@ -107,8 +155,10 @@ def load_availability_data(tx: Transaction, query: AvailabilityQuery) -> Availab
     staff = tx.availability.list_staff([*staff_ids, *session_staff_ids])
     busy: dict[str, list[BusyInterval]] = {}
     if staff_ids:
-        busy = tx.bookings.busy_intervals(
-            staff_ids, *booking_window(query.start, query.end, appointments)
+        window = booking_window(query.start, query.end, appointments)
+        busy = _merged(
+            tx.bookings.busy_intervals(staff_ids, *window),
+            tx.bookings.held_intervals(staff_ids, *window, now),
         )
 
     session_occupancy, schedule_occupancy = _occupancies(
@@ -116,6 +166,7 @@ def load_availability_data(tx: Transaction, query: AvailabilityQuery) -> Availab
         [s.id for s in sessions if services[s.service_id].type is ServiceType.CLASS],
         [course.schedule_id for course in courses],
         waitlist=any(s.waiting_list.enabled for s in classes + courses),
+        now=now,
     )
     return AvailabilityData(
         services=services,

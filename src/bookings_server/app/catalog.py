@@ -4,18 +4,23 @@ Every write validates with domain/catalog_validation.py and domain/catalog_rules
 the references it makes (a service's staff, a session's service and staff member), then writes
 through `tx.catalog`. `path` is where the entity sits in its request or file ("service",
 "services[2]"): every field violation is named below it. The `*_in` functions run inside a
-caller's transaction (the catalog import); `Catalog` opens one per call.
+caller's transaction (the catalog import); `Catalog` opens one per call. The lists page by
+keyset: the store returns the sort key of a page's last row, signed here into the next page
+token (domain/page_tokens.py) for the list, its filters and the site.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 
+from bookings_server.app.bookings.waiting_list import SYSTEM, refresh_offers
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
+from bookings_server.domain.capacity import schedule_unit, session_unit
 from bookings_server.domain.catalog import Service, ServiceType, Session, SessionSpec, StaffMember
 from bookings_server.domain.catalog_rules import (
     check_dropped_sessions_free,
@@ -33,9 +38,18 @@ from bookings_server.domain.catalog_validation import (
     validate_staff_member,
 )
 from bookings_server.domain.errors import InvalidArgument
-from bookings_server.store.paging import Page
+from bookings_server.domain.page_tokens import PageTokenCodec, TokenFields, TokenValue
+from bookings_server.domain.waiting_list import keeps_a_list
+from bookings_server.store.paging import Keyset
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    #: Empty on the last page.
+    next_page_token: str
 
 
 def _under(path: str, check: Callable[[], T]) -> T:
@@ -158,7 +172,23 @@ def update_session_in(
     _under(path, lambda: check_session_service_unchanged(stored.service_id, spec))
     _under(path, lambda: validate_session(spec))
     _check_session_staff(tx, spec, path)
-    return tx.catalog.update_session(session_id, spec, now)
+    updated = tx.catalog.update_session(session_id, spec, now)
+    _offer_new_room(tx, updated, now)
+    return updated
+
+
+def _offer_new_room(tx: Transaction, session: Session, now: datetime) -> None:
+    """A session whose capacity grew offers the new spots to its waiting list (SPEC 10), in
+    the update's transaction and under the unit's lock like any other offer."""
+    service = tx.catalog.get_service(session.service_id)
+    unit = (
+        schedule_unit(service.schedule_id)
+        if service.type is ServiceType.COURSE
+        else session_unit(session.id)
+    )
+    if keeps_a_list(service, unit):
+        tx.lock(unit)
+        refresh_offers(tx, unit, service, now, SYSTEM)
 
 
 def _session_service(tx: Transaction, spec: SessionSpec, path: str) -> Service:
@@ -183,12 +213,35 @@ def _new_recurrence_id() -> str:
 # --- one transaction per call ----------------------------------------------------------------
 
 
-class Catalog:
-    """The catalog use cases of the API, each in its own transaction of `site_id`."""
+def _name_and_id(fields: TokenFields) -> tuple[str, str]:
+    return fields.text(), fields.text()
 
-    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
+
+def _start_and_id(fields: TokenFields) -> tuple[datetime, str]:
+    return fields.instant(), fields.text()
+
+
+def _instant_text(moment: datetime | None) -> str:
+    return "" if moment is None else moment.isoformat()
+
+
+class Catalog:
+    """The catalog use cases of the API, each in its own transaction of `site_id`; list page
+    tokens are signed by `page_tokens`."""
+
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock = utc_now, *, page_tokens: PageTokenCodec
+    ) -> None:
         self._uow = uow
         self._clock = clock
+        self._tokens = page_tokens
+
+    def _page(
+        self, site_id: str, scope: Sequence[str], found: Keyset[T, Sequence[TokenValue]]
+    ) -> Page[T]:
+        after = found.next_after
+        token = "" if after is None else self._tokens.encode(site_id, scope, after)
+        return Page(found.items, token)
 
     # services
 
@@ -208,8 +261,13 @@ class Catalog:
         token: str = "",
         service_type: ServiceType | None = None,
     ) -> Page[Service]:
+        """A page of the site's services by name; InvalidArgument INVALID_PAGE_TOKEN for a
+        token not issued for this list, type filter and site."""
+        scope = ("services", "" if service_type is None else service_type.value)
+        after = self._tokens.decode(token, site_id, scope, _name_and_id)
         with self._uow.read(site_id) as tx:
-            return tx.catalog.list_services(size=size, token=token, service_type=service_type)
+            found = tx.catalog.list_services(size=size, after=after, service_type=service_type)
+        return self._page(site_id, scope, found)
 
     def update_service(self, site_id: str, service: Service) -> Service:
         return self.modify_service(site_id, service.id, lambda _stored: service)
@@ -235,8 +293,12 @@ class Catalog:
     def list_staff_members(
         self, site_id: str, *, size: int = 0, token: str = ""
     ) -> Page[StaffMember]:
+        """A page of the site's staff members by name (tokens as for `list_services`)."""
+        scope = ("staff_members",)
+        after = self._tokens.decode(token, site_id, scope, _name_and_id)
         with self._uow.read(site_id) as tx:
-            return tx.catalog.list_staff_members(size=size, token=token)
+            found = tx.catalog.list_staff_members(size=size, after=after)
+        return self._page(site_id, scope, found)
 
     def update_staff_member(self, site_id: str, staff: StaffMember) -> StaffMember:
         return self.modify_staff_member(site_id, staff.id, lambda _stored: staff)
@@ -277,14 +339,19 @@ class Catalog:
         size: int = 0,
         token: str = "",
     ) -> Page[Session]:
+        """A page of the site's sessions by start (tokens as for `list_services`, bound to
+        the service and range filters)."""
+        scope = ("sessions", service_id, _instant_text(start_from), _instant_text(start_to))
+        after = self._tokens.decode(token, site_id, scope, _start_and_id)
         with self._uow.read(site_id) as tx:
-            return tx.catalog.list_sessions(
+            found = tx.catalog.list_sessions(
                 service_id=service_id,
                 start_from=start_from,
                 start_to=start_to,
                 size=size,
-                token=token,
+                after=after,
             )
+        return self._page(site_id, scope, found)
 
     def update_session(self, site_id: str, session_id: str, spec: SessionSpec) -> Session:
         return self.modify_session(site_id, session_id, lambda _stored: spec)

@@ -18,6 +18,7 @@ from bookings_server.app.catalog_file_values import (
     read_text,
 )
 from bookings_server.domain.catalog import (
+    DEFAULT_RESERVATION_TIME,
     BookingPolicy,
     DurationChoice,
     Location,
@@ -73,7 +74,10 @@ def service_entry(found: Violations, path: str, item: dict[str, Any], site: str)
         {"min_notice", "max_advance", "max_participants_per_booking", "cancellation_window"},
     )
     waiting = read_mapping(
-        found, f"{path}.waiting_list", item.get("waiting_list"), {"enabled", "capacity"}
+        found,
+        f"{path}.waiting_list",
+        item.get("waiting_list"),
+        {"enabled", "capacity", "reservation_time"},
     )
     default_capacity = 1 if service_type is ServiceType.APPOINTMENT else 0
     service = Service(
@@ -107,6 +111,10 @@ def service_entry(found: Violations, path: str, item: dict[str, Any], site: str)
         waiting_list=WaitingListPolicy(
             read_flag(found, f"{path}.waiting_list.enabled", waiting.get("enabled"), False),
             read_integer(found, f"{path}.waiting_list.capacity", waiting.get("capacity")),
+            read_duration(
+                found, f"{path}.waiting_list.reservation_time", waiting.get("reservation_time")
+            )
+            or DEFAULT_RESERVATION_TIME,
         ),
         location=read_location(found, f"{path}.location", item.get("location")) or Location(),
     )

@@ -14,7 +14,10 @@ from typing import Any
 from bookings_server.domain.catalog import Location, LocationType
 from bookings_server.domain.catalog_validation import Violations
 
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+#: Up to 7 ASCII digits per part: longer numbers are refused before they are converted.
+_DURATION = re.compile(r"^(?:([0-9]{1,7})d)?(?:([0-9]{1,7})h)?(?:([0-9]{1,7})m)?$")
+#: The longest duration a catalog file may name (the API's limit, api/proto_types.py).
+MAX_DURATION_DAYS = 3660
 
 
 def check_keys(found: Violations, path: str, item: dict[str, Any], allowed: set[str]) -> None:
@@ -56,14 +59,23 @@ def read_flag(found: Violations, path: str, value: Any, default: bool) -> bool:
 
 
 def parse_duration(value: Any) -> timedelta:
-    """Whole minutes (an integer) or "1d2h30m"-style text."""
+    """Whole minutes (an integer) or "1d2h30m"-style text (ASCII digits), at most
+    MAX_DURATION_DAYS days: every number is bounded before it becomes a timedelta."""
+    shape = 'a duration is minutes (45) or text like "1h30m", "2d"'
     if isinstance(value, int) and not isinstance(value, bool):
-        return timedelta(minutes=value)
-    match = _DURATION.match(str(value).strip()) if isinstance(value, str) else None
+        return _bounded(value, 0, 0, shape)
+    match = _DURATION.match(value.strip()) if isinstance(value, str) else None
     if not match or not any(match.groups()):
-        raise ValueError('a duration is minutes (45) or text like "1h30m", "2d"')
+        raise ValueError(shape)
     days, hours, minutes = (int(g or 0) for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes)
+    return _bounded(minutes, hours, days, shape)
+
+
+def _bounded(minutes: int, hours: int, days: int, shape: str) -> timedelta:
+    total = (days * 24 + hours) * 60 + minutes
+    if not 0 <= total <= MAX_DURATION_DAYS * 24 * 60:
+        raise ValueError(f"{shape}, of at most {MAX_DURATION_DAYS} days")
+    return timedelta(minutes=total)
 
 
 def read_duration(found: Violations, path: str, value: Any) -> timedelta | None:

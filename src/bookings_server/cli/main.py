@@ -18,7 +18,7 @@ from bookings_server.cli.token import (
     auth_settings,
     print_local_owner_hint,
 )
-from bookings_server.cli.worker import add_run_worker_flag, add_worker_command
+from bookings_server.cli.worker import add_retention_flags, add_run_worker_flag, add_worker_command
 from bookings_server.config import DEFAULT_ADDRESS, DEFAULT_DATA_DIR, Config, env
 from bookings_server.logs import configure_logging
 
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_server_flags(serve)
     add_run_worker_flag(serve)
+    add_retention_flags(serve)
     serve.set_defaults(run=_serve)
     add_token_command(commands, _add_store_flags)
     add_worker_command(commands, _add_store_flags)
@@ -82,6 +83,27 @@ def _add_server_flags(parser: argparse.ArgumentParser) -> None:
         "default %(default)s)",
     )
     parser.add_argument(
+        "--max-call-seconds",
+        type=float,
+        default=env("MAX_CALL_SECONDS", str(defaults.max_call_seconds)),
+        help="longest a call may take, its database work included; a client's sooner "
+        "deadline wins (env BOOKINGS_MAX_CALL_SECONDS; default %(default)s)",
+    )
+    parser.add_argument(
+        "--db-pool-size",
+        type=int,
+        default=env("DB_POOL_SIZE", str(defaults.db_pool_size)),
+        help="database connections kept open per process (env BOOKINGS_DB_POOL_SIZE; "
+        "default %(default)s; see docs/store.md for sizing)",
+    )
+    parser.add_argument(
+        "--db-max-overflow",
+        type=int,
+        default=env("DB_MAX_OVERFLOW", str(defaults.db_max_overflow)),
+        help="further connections a process may open under load (env "
+        "BOOKINGS_DB_MAX_OVERFLOW; default %(default)s)",
+    )
+    parser.add_argument(
         "--max-message-bytes",
         type=int,
         default=env("MAX_MESSAGE_BYTES", str(defaults.max_message_bytes)),
@@ -111,6 +133,7 @@ def _serve(args: argparse.Namespace) -> int:
     from bookings_server.cli.bootstrap import SchemaOutdatedError, prepare_store
     from bookings_server.server import PortInUseError, build_server
     from bookings_server.serving import DrainControls, run_until_signalled
+    from bookings_server.serving_health import OUTBOX_SERVICE
 
     configure_logging(args.log_level)
     config = Config(
@@ -120,8 +143,14 @@ def _serve(args: argparse.Namespace) -> int:
         grace_period=args.grace_period,
         max_workers=args.max_workers,
         max_message_bytes=args.max_message_bytes,
+        max_call_seconds=args.max_call_seconds,
+        db_pool_size=args.db_pool_size,
+        db_max_overflow=args.db_max_overflow,
         reuse_port=args.reuse_port,
         run_worker=args.run_worker,
+        outbox_retention_days=args.outbox_retention_days,
+        event_retention_days=args.event_retention_days,
+        page_token_secret=env("PAGE_TOKEN_SECRET"),
         **auth_settings(args),
     )
     try:
@@ -141,6 +170,8 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"bookings: serving on port {port}", flush=True)
     print_local_owner_hint(config, port)
     worker = start_worker_thread(config)
+    if worker is not None:
+        controls.monitor.watch((OUTBOX_SERVICE,), worker.problem)
     run_until_signalled(server, controls, config.grace_period)
     if worker is not None:
         worker.stop()

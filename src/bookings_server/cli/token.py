@@ -18,7 +18,10 @@ DEFAULT_MINT_SCOPES = ALL_SCOPES
 LOCAL_SITE = "demo-site"
 LOCAL_TOKEN_TTL = timedelta(hours=24)
 
-_TTL = re.compile(r"^(\d+)([smhd]?)$")
+#: Longest lifetime of a minted token (ten years, like the longest duration of the API).
+MAX_TTL = timedelta(days=3660)
+#: At most 9 ASCII digits: 999999999d is still a timedelta, so the bound is checked, not hit.
+_TTL = re.compile(r"(\d{1,9})([smhd]?)", re.ASCII)
 _TTL_UNITS = {"": "seconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -59,11 +62,14 @@ def auth_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse_ttl(text: str) -> timedelta:
-    """ "90" or "90s", "15m", "1h", "7d"."""
-    match = _TTL.match(text.strip())
+    """ "90" or "90s", "15m", "1h", "7d": more than zero, at most MAX_TTL."""
+    match = _TTL.fullmatch(text.strip())
     if match is None or int(match.group(1)) == 0:
         raise argparse.ArgumentTypeError(f"invalid ttl {text!r}: use e.g. 90s, 15m, 1h, 7d")
-    return timedelta(**{_TTL_UNITS[match.group(2)]: int(match.group(1))})
+    ttl = timedelta(**{_TTL_UNITS[match.group(2)]: int(match.group(1))})
+    if ttl > MAX_TTL:
+        raise argparse.ArgumentTypeError(f"invalid ttl {text!r}: at most {MAX_TTL.days}d")
+    return ttl
 
 
 def add_token_command(

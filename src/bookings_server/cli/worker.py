@@ -13,10 +13,17 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bookings_server.app.outbox_delivery import LoggingSender, Sender, WorkerSettings
+from bookings_server.app.retention import RetentionSettings
 from bookings_server.config import Config, env
 from bookings_server.logs import configure_logging
 
-__all__ = ["LoggingSender", "add_run_worker_flag", "add_worker_command", "load_sender"]
+__all__ = [
+    "LoggingSender",
+    "add_retention_flags",
+    "add_run_worker_flag",
+    "add_worker_command",
+    "load_sender",
+]
 
 log = logging.getLogger("bookings.worker")
 
@@ -58,7 +65,36 @@ def add_worker_command(
         help="how long a claimed item is reserved before another worker may retry it",
     )
     worker.add_argument("--poll-interval", type=float, default=defaults.poll_interval)
+    add_retention_flags(worker)
     worker.set_defaults(run=_run_worker)
+
+
+def add_retention_flags(parser: argparse.ArgumentParser) -> None:
+    """How long the worker keeps sent outbox items and booking events (whole days, 0 forever)."""
+    defaults = Config()
+    parser.add_argument(
+        "--outbox-retention-days",
+        type=_days,
+        default=env("OUTBOX_RETENTION_DAYS", str(defaults.outbox_retention_days)),
+        help="days a sent outbox item is kept before the worker purges it, 0 forever "
+        "(env BOOKINGS_OUTBOX_RETENTION_DAYS; default %(default)s)",
+    )
+    parser.add_argument(
+        "--event-retention-days",
+        type=_days,
+        default=env("EVENT_RETENTION_DAYS", str(defaults.event_retention_days)),
+        help="days a booking event is kept before the worker purges it, 0 forever; "
+        "WatchBookingEvents cursors older than the oldest kept event fail CURSOR_EXPIRED "
+        "(env BOOKINGS_EVENT_RETENTION_DAYS; default %(default)s)",
+    )
+
+
+def _days(text: str) -> int:
+    """A retention in whole days: 0 (forever) or more."""
+    days = int(text)
+    if days < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (forever) or more days, not {days}")
+    return days
 
 
 def _run_worker(args: argparse.Namespace) -> int:
@@ -75,6 +111,9 @@ def _run_worker(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         lease=timedelta(seconds=args.lease_seconds),
         poll_interval=args.poll_interval,
+        retention=RetentionSettings.from_days(
+            args.outbox_retention_days, args.event_retention_days
+        ),
     )
     try:
         prepare_store(config, load_demo=False)

@@ -41,6 +41,8 @@ class EventType(enum.Enum):
     BOOKING_CANCELED = "BOOKING_CANCELED"
     BOOKING_PENDING = "BOOKING_PENDING"
     BOOKING_RESCHEDULED = "BOOKING_RESCHEDULED"
+    BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED = "BOOKING_NUMBER_OF_PARTICIPANTS_UPDATED"
+    BOOKING_WAITING_LIST_SPOT_OFFERED = "BOOKING_WAITING_LIST_SPOT_OFFERED"
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,13 @@ class Booking:
     flow_control: FlowControl = field(default_factory=FlowControl)
     created_date: datetime | None = None
     updated_date: datetime | None = None
+    #: The hold the booking was made from (SPEC section 11), "" if none.
+    hold_id: str = ""
+    #: A WAITING_LIST booking's place in its unit's line (ascending; set when it joins and
+    #: again, at the back, when an offer of it runs out); None off the list.
+    line_position: int | None = None
+    #: Until when a freed spot is kept for this WAITING_LIST booking (SPEC section 10).
+    offer_expires: datetime | None = None
 
     @property
     def service_id(self) -> str:

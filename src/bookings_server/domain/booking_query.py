@@ -1,22 +1,23 @@
-"""QueryBookings: the filter, the order, and opaque keyset page tokens.
+"""QueryBookings: the filter, the order, and keyset page tokens.
 
-A page token records the sort key and id of the last booking returned plus a fingerprint of
-the filter and order it was issued for, so the next page starts strictly after that booking
-(stable under concurrent inserts) and a token reused with another query is refused.
+A page token records the sort key and id of the last booking returned, signed
+(domain/page_tokens.py) for the caller's site and a fingerprint of the filter and order it was
+issued for: the next page starts strictly after that booking (stable under concurrent
+inserts), and a token that was edited, or is reused with another query or on another site, is
+refused.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bookings_server.domain.booking import Booking, BookingStatus
 from bookings_server.domain.errors import InvalidArgument
+from bookings_server.domain.page_tokens import PageTokenCodec, TokenFields
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -104,43 +105,33 @@ def page_size(requested: int) -> int:
     return min(requested, MAX_PAGE_SIZE)
 
 
+def _token_scope(query_filter: BookingFilter, order: BookingOrder) -> tuple[str, str]:
+    return ("bookings", query_filter.fingerprint(order))
+
+
 def encode_page_token(
-    position: PagePosition, query_filter: BookingFilter, order: BookingOrder
+    tokens: PageTokenCodec,
+    site_id: str,
+    position: PagePosition,
+    query_filter: BookingFilter,
+    order: BookingOrder,
 ) -> str:
-    body = {
-        "k": position.sort_key.isoformat(),
-        "i": position.booking_id,
-        "f": query_filter.fingerprint(order),
-    }
-    return base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+    """The token of the page after `position`, for this filter and order on `site_id`."""
+    scope = _token_scope(query_filter, order)
+    return tokens.encode(site_id, scope, (position.sort_key, position.booking_id))
 
 
 def decode_page_token(
-    token: str, query_filter: BookingFilter, order: BookingOrder
+    tokens: PageTokenCodec,
+    site_id: str,
+    token: str,
+    query_filter: BookingFilter,
+    order: BookingOrder,
 ) -> PagePosition | None:
-    """The position a token encodes; INVALID_ARGUMENT if it is garbage or for another query."""
-    if not token:
-        return None
-    not_issued = InvalidArgument.field("page_token", "is not a token this service issued")
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        body = json.loads(raw)
-        given, booking_id = datetime.fromisoformat(body["k"]), body["i"]
-        fingerprint = body["f"]
-        # Naive or unrepresentable in UTC (year 0 or 10000 once shifted): not ours.
-        sort_key = given.astimezone(UTC) if given.tzinfo is not None else None
-    except (
-        binascii.Error,
-        ValueError,
-        TypeError,
-        KeyError,
-        UnicodeDecodeError,
-        OverflowError,
-    ) as error:
-        raise not_issued from error
-    if sort_key is None or not isinstance(booking_id, str):
-        raise not_issued
-    position = PagePosition(sort_key, booking_id)
-    if fingerprint != query_filter.fingerprint(order):
-        raise InvalidArgument.field("page_token", "was issued for a different filter or order")
-    return position
+    """The position a token holds; None without one. InvalidArgument INVALID_PAGE_TOKEN for a
+    token not issued for this filter and order on `site_id`."""
+    return tokens.decode(token, site_id, _token_scope(query_filter, order), _read_position)
+
+
+def _read_position(fields: TokenFields) -> PagePosition:
+    return PagePosition(fields.instant(), fields.text())

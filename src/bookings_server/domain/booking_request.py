@@ -41,6 +41,8 @@ class BookingDraft:
     flow_control: FlowControl = field(default_factory=FlowControl)
     request_id: str = ""
     request_hash: str = ""
+    #: The hold whose spots the booking takes (SPEC section 11), "" if none.
+    hold_id: str = ""
 
     @property
     def service_id(self) -> str:

@@ -43,6 +43,7 @@ from bookings_server.domain.errors import (
     FieldViolation,
     InvalidArgument,
     PermissionDenied,
+    Unavailable,
 )
 from bookings_server.domain.identity import Permission, Principal
 from bookings_server.domain.policy import policy_violations
@@ -79,6 +80,17 @@ class RequestIdReused(RequestFieldError, InvalidArgument):
             f"request_id {request_id!r} was used for a different request",
             IDEMPOTENCY_KEY_REUSED,
             violations=[FieldViolation("request_id", "was used for a different request")],
+        )
+
+
+class RequestInFlight(Unavailable):
+    """A concurrent request with the same request_id stored its result but has not committed
+    where this one can read it yet: retry (the retry returns it)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a concurrent request with this request_id did not finish; retry",
+            reason="REQUEST_IN_FLIGHT",
         )
 
 
@@ -252,7 +264,15 @@ def check_capacity(
         return True
     if skip:
         return False
-    raise FailedPrecondition(
+    raise no_room(unit, capacity=capacity, taken=taken, participants=participants)
+
+
+def no_room(
+    unit: CapacityUnit, *, capacity: int, taken: int, participants: int
+) -> FailedPrecondition:
+    """SLOT_NOT_AVAILABLE, SESSION_CAPACITY_EXCEEDED or SCHEDULE_CAPACITY_EXCEEDED, with the
+    figures."""
+    return FailedPrecondition(
         f"no room for {participants} more participant(s) in {unit.lock_key}",
         _CAPACITY_REASONS[unit.kind],
         capacity=str(capacity),

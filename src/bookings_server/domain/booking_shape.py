@@ -13,7 +13,7 @@ import json
 from bookings_server.domain.booking import BookedSlot, ChoiceGroup
 from bookings_server.domain.booking_request import BookingDraft
 from bookings_server.domain.errors import FieldViolation
-from bookings_server.domain.timezones import is_zone
+from bookings_server.domain.timezones import is_zone, zone_violation
 
 #: Limits that keep hostile requests cheap.
 MAX_CHOICE_GROUPS = 50
@@ -39,7 +39,7 @@ CHOICES = "participants_choices.service_choices"
 
 def booking_violations(draft: BookingDraft) -> list[FieldViolation]:
     """Every malformed field of the booking, paths relative to the booking."""
-    return _entity_shape(draft) + _participants_shape(draft) + _size_limits(draft)
+    return _entity_shape(draft) + participants_violations(draft) + _size_limits(draft)
 
 
 def request_violations(draft: BookingDraft) -> list[FieldViolation]:
@@ -49,6 +49,8 @@ def request_violations(draft: BookingDraft) -> list[FieldViolation]:
         violations.append(
             FieldViolation("request_id", f"at most {MAX_REQUEST_ID_LENGTH} characters")
         )
+    if len(draft.hold_id) > MAX_REQUEST_ID_LENGTH:
+        violations.append(FieldViolation("hold_id", f"at most {MAX_REQUEST_ID_LENGTH} characters"))
     if len(draft.notification_message) > MAX_TEXT_LENGTH:
         violations.append(
             FieldViolation(
@@ -61,11 +63,13 @@ def request_violations(draft: BookingDraft) -> list[FieldViolation]:
 def slot_zone_violations(slot: BookedSlot) -> list[FieldViolation]:
     """A slot's `timezone`, when given, must be an IANA zone (paths relative to the slot)."""
     if slot.timezone and not is_zone(slot.timezone):
-        return [FieldViolation("timezone", "is not an IANA time zone")]
+        return [zone_violation("timezone", slot.timezone)]
     return []
 
 
 def _entity_shape(draft: BookingDraft) -> list[FieldViolation]:
+    if draft.hold_id and draft.slot is None and draft.schedule is None:
+        return []  # the hold's slot or schedule
     if draft.slot is None and draft.schedule is None:
         return [FieldViolation(ENTITY, "exactly one of slot or schedule is required")]
     field = SLOT if draft.slot is not None else SCHEDULE
@@ -78,7 +82,10 @@ def _entity_shape(draft: BookingDraft) -> list[FieldViolation]:
     return []
 
 
-def _participants_shape(draft: BookingDraft) -> list[FieldViolation]:
+def participants_violations(draft: BookingDraft) -> list[FieldViolation]:
+    given = draft.total_participants is not None or draft.participants_choices is not None
+    if draft.hold_id and not given:
+        return []  # the hold's participants
     if draft.total_participants is None and draft.participants_choices is None:
         return [
             FieldViolation(

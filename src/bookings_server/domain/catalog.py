@@ -72,10 +72,17 @@ class BookingPolicy:
     cancellation_window: timedelta = timedelta(0)
 
 
+#: How long a freed spot is kept for the next in line unless the service says otherwise.
+DEFAULT_RESERVATION_TIME = timedelta(minutes=30)
+
+
 @dataclass(frozen=True)
 class WaitingListPolicy:
     enabled: bool = False
+    #: Participants the list holds; 0 means no limit.
     capacity: int = 0
+    #: How long a freed spot is kept for the next in line (SPEC section 10).
+    reservation_time: timedelta = DEFAULT_RESERVATION_TIME
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,8 @@ class Service:
     location: Location = field(default_factory=Location)
     created_date: datetime | None = None
     updated_date: datetime | None = None
+    #: When the service was deleted; None while it exists.
+    deleted_date: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,8 @@ class StaffMember:
     email: str = ""
     working_hours: tuple[WorkingInterval, ...] = ()
     blocked_times: tuple[BlockedTime, ...] = ()
+    #: When the staff member was deleted; None while they exist.
+    deleted_date: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,8 @@ class Session:
     capacity_from_service: bool = False
     #: True when `location` is the service's location (the session sets none).
     location_from_service: bool = False
+    #: When the session was deleted; None while it exists.
+    deleted_date: datetime | None = None
 
 
 @dataclass(frozen=True)

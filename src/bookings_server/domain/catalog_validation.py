@@ -9,6 +9,7 @@ import's path ("services[2].timezone").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from itertools import pairwise
@@ -24,7 +25,7 @@ from bookings_server.domain.catalog import (
     WorkingInterval,
 )
 from bookings_server.domain.errors import FieldViolation, InvalidArgument
-from bookings_server.domain.timezones import is_zone
+from bookings_server.domain.timezones import is_zone, zone_violation
 
 MIN_CAPACITY = 1
 MAX_CAPACITY = 1000
@@ -41,6 +42,7 @@ MAX_POLICY_PERIOD = timedelta(days=3650)
 #: Instants outside these years are refused: nobody books them, and they overflow local time.
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 2200
+_WALL_TIME = re.compile(r"(\d\d):(\d\d)", re.ASCII)
 
 
 class Violations:
@@ -68,7 +70,7 @@ def check_timezone(found: Violations, path: str, name: str) -> None:
     if not name:
         found.add(path, "required: an IANA time zone such as Europe/London")
     elif not is_zone(name):
-        found.add(path, f"unknown time zone {name!r}: use an IANA name such as Europe/London")
+        found.items.append(zone_violation(path, name))
 
 
 def check_name(found: Violations, path: str, name: str) -> None:
@@ -95,22 +97,26 @@ def check_capacity(found: Violations, path: str, capacity: int) -> None:
 def parse_wall_time(text: str, *, allow_end_of_day: bool = False) -> time | None:
     """Parse "HH:MM" (24-hour clock). "24:00" is None, allowed only as an interval's end.
 
+    Two ASCII digits each: fullwidth or superscript digits are refused, as text, before `int()`.
     Raises ValueError with a description for anything else.
     """
-    hours, sep, minutes = text.partition(":")
-    if not (
-        sep and len(hours) == 2 and len(minutes) == 2 and hours.isdigit() and minutes.isdigit()
-    ):
+    shape = _WALL_TIME.fullmatch(text)
+    if shape is None:
         raise ValueError(f'expected "HH:MM", got {text!r}')
-    if (int(hours), int(minutes)) == (24, 0) and allow_end_of_day:
+    hours, minutes = int(shape.group(1)), int(shape.group(2))
+    if (hours, minutes) == (24, 0) and allow_end_of_day:
         return None
-    if int(hours) > 23 or int(minutes) > 59:
+    if hours > 23 or minutes > 59:
         raise ValueError(f"not a time of day: {text!r}")
-    return time(int(hours), int(minutes))
+    return time(hours, minutes)
 
 
 def format_wall_time(value: time | None) -> str:
     return "24:00" if value is None else value.strftime("%H:%M")
+
+
+#: The longest a freed spot may be kept for the next in line.
+MAX_RESERVATION_TIME = timedelta(days=7)
 
 
 def validate_service(service: Service) -> None:
@@ -132,6 +138,8 @@ def validate_service(service: Service) -> None:
     _check_policy(found, "booking_policy", service.policy)
     if not 0 <= service.waiting_list.capacity <= MAX_CAPACITY:
         found.add("waiting_list.capacity", f"must be between 0 and {MAX_CAPACITY}")
+    if not timedelta(0) < service.waiting_list.reservation_time <= MAX_RESERVATION_TIME:
+        found.add("waiting_list.reservation_time", "must be more than 0 and at most 7 days")
     _check_choices(found, "choices", service.choices)
     _check_ids(found, "staff_member_ids", service.staff_member_ids, MAX_STAFF_PER_SERVICE)
     found.raise_if_any()

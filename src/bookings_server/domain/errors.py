@@ -33,10 +33,12 @@ class Code(enum.Enum):
 
 @dataclass(frozen=True)
 class FieldViolation:
-    """One invalid field: `field` is its path, e.g. "slot.timezone"."""
+    """One invalid field: `field` is its path, e.g. "slot.timezone"; `reason` a code for this
+    kind of fault (e.g. INVALID_TIME_ZONE), "" when there is none more precise than the error's."""
 
     field: str
     description: str
+    reason: str = ""
 
     def prefixed(self, prefix: str) -> FieldViolation:
         return replace(self, field=join_path(prefix, self.field))
@@ -123,8 +125,13 @@ class InvalidArgument(DomainError):
 
     @classmethod
     def of(cls, violations: Iterable[FieldViolation], reason: str | None = None) -> InvalidArgument:
-        """Every violation found, as one error whose message lists them."""
-        return cls(None, reason, violations=violations)
+        """Every violation found, as one error whose message lists them. Without a `reason`,
+        the error takes the violations' own when they all share one (e.g. INVALID_TIME_ZONE)."""
+        found = tuple(violations)
+        shared = {v.reason for v in found}
+        if reason is None and len(shared) == 1:
+            reason = shared.pop() or None
+        return cls(None, reason, violations=found)
 
 
 class NotFound(DomainError):

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from bookings_server.domain.booking import Booking, BookingStatus, EventType, PaymentStatus
 from bookings_server.domain.capacity import CapacityUnit, has_conflict
 from bookings_server.domain.errors import Aborted, FailedPrecondition, InvalidArgument
+from bookings_server.domain.waiting_list import off_the_list
 
 INVALID_BOOKING_STATUS = "INVALID_BOOKING_STATUS"
 CANCELLATION_POLICY_VIOLATION = "CANCELLATION_POLICY_VIOLATION"
@@ -37,6 +38,8 @@ class Action(enum.Enum):
     DECLINE = "DeclineBooking"
     CANCEL = "CancelBooking"
     RESCHEDULE = "RescheduleBooking"
+    MARK_PENDING = "MarkBookingAsPending"
+    UPDATE_PARTICIPANTS = "UpdateNumberOfParticipants"
 
 
 _UNDECIDED = frozenset({BookingStatus.CREATED, BookingStatus.PENDING, BookingStatus.WAITING_LIST})
@@ -49,6 +52,8 @@ ALLOWED_FROM: dict[Action, frozenset[BookingStatus]] = {
     Action.RESCHEDULE: frozenset(
         {BookingStatus.CREATED, BookingStatus.PENDING, BookingStatus.CONFIRMED}
     ),
+    Action.MARK_PENDING: frozenset({BookingStatus.CREATED}),
+    Action.UPDATE_PARTICIPANTS: _UNDECIDED | {BookingStatus.CONFIRMED},
 }
 
 #: Payment statuses that win a contested spot (and mark the booking double_booked).
@@ -148,6 +153,16 @@ def decide_confirm_or_decline(
     return Outcome(status, double_booked=conflict if overbooked is None else overbooked)
 
 
+def decide_mark_pending(
+    *, conflict: bool, overbooked: bool, payment_status: PaymentStatus
+) -> Outcome | None:
+    """MarkBookingAsPending: PENDING, `double_booked` when it overbooks; None when it
+    conflicts unpaid (it stays CREATED: the caller answers the capacity error)."""
+    if conflict and payment_status not in PAID_STATUSES:
+        return None
+    return Outcome(BookingStatus.PENDING, double_booked=overbooked)
+
+
 def force_confirm(*, conflict: bool) -> Outcome:
     """ConfirmBooking: always CONFIRMED, double_booked when it overbooks."""
     return Outcome(BookingStatus.CONFIRMED, double_booked=conflict)
@@ -189,8 +204,9 @@ def changes(booking: Booking, outcome: Outcome, payment_status: PaymentStatus | 
 def apply_outcome(
     booking: Booking, outcome: Outcome, payment_status: PaymentStatus | None, now: datetime
 ) -> Booking:
-    """The booking after `outcome`: new status, payment status (None keeps it), revision + 1."""
-    return replace(
+    """The booking after `outcome`: new status, payment status (None keeps it), revision + 1;
+    off the waiting list unless it stays WAITING_LIST."""
+    changed = replace(
         booking,
         status=outcome.status,
         double_booked=outcome.double_booked,
@@ -198,3 +214,4 @@ def apply_outcome(
         revision=booking.revision + 1,
         updated_date=now,
     )
+    return off_the_list(changed)

@@ -12,8 +12,12 @@ import functools
 import zoneinfo
 from zoneinfo import ZoneInfo
 
+from bookings_server.domain.errors import FieldViolation
+
 #: Longest zone name accepted (the longest IANA name is about 30 characters).
 MAX_ZONE_LENGTH = 64
+#: The reason of every refused zone name, on its field and on the error.
+INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
 
 _EXCLUDED_NAMES = frozenset({"localtime", "posixrules", "Factory"})
 _EXCLUDED_PREFIXES = ("posix/", "right/")
@@ -32,6 +36,16 @@ def canonical_zone_names() -> frozenset[str]:
 def is_zone(name: str) -> bool:
     """True when `name` is a canonical IANA zone name."""
     return len(name) <= MAX_ZONE_LENGTH and name in canonical_zone_names()
+
+
+def zone_violation(path: str, name: str) -> FieldViolation:
+    """The violation of a field holding `name`, which is not a canonical IANA zone."""
+    shown = name if len(name) <= MAX_ZONE_LENGTH else name[:MAX_ZONE_LENGTH] + "..."
+    return FieldViolation(
+        path,
+        f"{shown!r} is not a canonical IANA time zone (such as Europe/London)",
+        INVALID_TIME_ZONE,
+    )
 
 
 def load_zone(name: str) -> ZoneInfo | None:

@@ -38,6 +38,7 @@ _blocked: Table = BlockedTimeRow.__table__  # type: ignore[assignment]
 _SELECT_SERVICES = select(_services).where(
     _services.c.site_id == bindparam("site_id"),
     _services.c.id.in_(bindparam("ids", expanding=True)),
+    _services.c.deleted_date.is_(None),
 )
 _SELECT_STAFF_LINKS = (
     select(_staff_links.c.service_id, _staff_links.c.staff_member_id)
@@ -68,7 +69,9 @@ _SELECT_STAFF_HOURS = (
         )
     )
     .where(
-        _staff.c.site_id == bindparam("site_id"), _staff.c.id.in_(bindparam("ids", expanding=True))
+        _staff.c.site_id == bindparam("site_id"),
+        _staff.c.id.in_(bindparam("ids", expanding=True)),
+        _staff.c.deleted_date.is_(None),
     )
     .order_by(_staff.c.id, _hours.c.position)
 )

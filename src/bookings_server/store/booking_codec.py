@@ -41,8 +41,8 @@ def booking_to_dict(booking: Booking) -> Json:
             "identity_type": booking.created_by.identity_type.value,
             "identity_id": booking.created_by.identity_id,
         },
-        "slot": _slot_to_dict(booking.slot) if booking.slot else None,
-        "schedule": _schedule_to_dict(booking.schedule) if booking.schedule else None,
+        "slot": slot_to_dict(booking.slot) if booking.slot else None,
+        "schedule": schedule_to_dict(booking.schedule) if booking.schedule else None,
         "title": booking.title,
         "tags": list(booking.tags),
         "contact": _contact_to_dict(booking.contact),
@@ -77,6 +77,9 @@ def booking_to_dict(booking: Booking) -> Json:
         },
         "created_date": _instant(booking.created_date),
         "updated_date": _instant(booking.updated_date),
+        "hold_id": booking.hold_id,
+        "line_position": booking.line_position,
+        "offer_expires": _instant(booking.offer_expires),
     }
 
 
@@ -92,8 +95,8 @@ def booking_from_dict(data: Json) -> Booking:
         participants=data["participants"],
         revision=data["revision"],
         created_by=Actor(IdentityType(created_by["identity_type"]), created_by["identity_id"]),
-        slot=_slot_from_dict(data["slot"]) if data.get("slot") else None,
-        schedule=_schedule_from_dict(data["schedule"]) if data.get("schedule") else None,
+        slot=slot_from_dict(data["slot"]) if data.get("slot") else None,
+        schedule=schedule_from_dict(data["schedule"]) if data.get("schedule") else None,
         title=data.get("title", ""),
         tags=tuple(data.get("tags", ())),
         contact=ContactDetails(**data.get("contact", {})),
@@ -114,10 +117,13 @@ def booking_from_dict(data: Json) -> Booking:
         flow_control=FlowControl(**data.get("flow_control", {})),
         created_date=_parse(data.get("created_date")),
         updated_date=_parse(data.get("updated_date")),
+        hold_id=data.get("hold_id", ""),
+        line_position=data.get("line_position"),
+        offer_expires=_parse(data.get("offer_expires")),
     )
 
 
-def _slot_to_dict(slot: BookedSlot) -> Json:
+def slot_to_dict(slot: BookedSlot) -> Json:
     return {
         "service_id": slot.service_id,
         "start": _instant(slot.start),
@@ -142,7 +148,7 @@ def _slot_to_dict(slot: BookedSlot) -> Json:
     }
 
 
-def _slot_from_dict(data: Json) -> BookedSlot:
+def slot_from_dict(data: Json) -> BookedSlot:
     location = data.get("location") or {}
     location_type = location.get("location_type")
     return BookedSlot(
@@ -162,7 +168,7 @@ def _slot_from_dict(data: Json) -> BookedSlot:
     )
 
 
-def _schedule_to_dict(schedule: BookedSchedule) -> Json:
+def schedule_to_dict(schedule: BookedSchedule) -> Json:
     return {
         "service_id": schedule.service_id,
         "schedule_id": schedule.schedule_id,
@@ -172,7 +178,7 @@ def _schedule_to_dict(schedule: BookedSchedule) -> Json:
     }
 
 
-def _schedule_from_dict(data: Json) -> BookedSchedule:
+def schedule_from_dict(data: Json) -> BookedSchedule:
     return BookedSchedule(
         service_id=data["service_id"],
         schedule_id=data.get("schedule_id", ""),

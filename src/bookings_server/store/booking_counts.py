@@ -19,6 +19,7 @@ from sqlalchemy import (
     Executable,
     Select,
     Table,
+    and_,
     bindparam,
     func,
     or_,
@@ -30,11 +31,13 @@ from bookings_server.domain.availability.slots import BusyInterval
 from bookings_server.domain.booking import BookingStatus
 from bookings_server.domain.capacity import MAX_STAFF_HOLD, CapacityUnit, UnitKind
 from bookings_server.store.models.bookings import BookingRow
+from bookings_server.store.models.holds import HoldRow
 
 HOLDING = (BookingStatus.CONFIRMED.value, BookingStatus.PENDING.value)
 _WAITING = (BookingStatus.WAITING_LIST.value,)
 
 bookings_table: Table = BookingRow.__table__  # type: ignore[assignment]
+holds_table: Table = HoldRow.__table__  # type: ignore[assignment]
 
 
 def execute(
@@ -51,14 +54,29 @@ class BookingCounts:
         self._session = session
         self._site_id = site_id
 
-    def taken_spots(self, unit: CapacityUnit, *, exclude_booking_id: str = "") -> int:
-        """Participants of CONFIRMED and PENDING bookings holding room in `unit`.
+    def taken_spots(
+        self,
+        unit: CapacityUnit,
+        *,
+        now: datetime,
+        exclude_booking_id: str = "",
+        exclude_hold_id: str = "",
+    ) -> int:
+        """Participants holding room in `unit`: CONFIRMED and PENDING bookings, WAITING_LIST
+        bookings whose offer runs at `now`, and the holds live at `now` (one statement).
 
-        SESSION: bookings of the session. SCHEDULE: whole-course bookings of the schedule.
-        STAFF: the staff member's appointment bookings whose [start, end + buffer) overlaps the
-        unit's [start, blocked_until); class sessions the staff member teaches do not count.
+        SESSION: bookings and holds of the session. SCHEDULE: whole-course ones of the schedule.
+        STAFF: the staff member's appointments whose [start, end + buffer) overlaps the unit's
+        [start, blocked_until); class sessions the staff member teaches do not count.
+        `exclude_booking_id` leaves out that booking and the hold it was made from.
         """
-        parameters: dict[str, Any] = {"b_site_id": self._site_id, "b_unit": unit.id}
+        parameters: dict[str, Any] = {
+            "b_site_id": self._site_id,
+            "b_unit": unit.id,
+            "b_now": now,
+            "b_exclude": exclude_booking_id,
+            "b_exclude_hold": exclude_hold_id,
+        }
         if unit.kind is UnitKind.STAFF:
             assert unit.start is not None and unit.blocked_until is not None
             parameters.update(
@@ -66,9 +84,7 @@ class BookingCounts:
                 b_until=unit.blocked_until,
                 b_earliest=unit.start - MAX_STAFF_HOLD,
             )
-        if exclude_booking_id:
-            parameters["b_exclude"] = exclude_booking_id
-        statement = _taken_statement(unit.kind, bool(exclude_booking_id))
+        statement = _taken_statement(unit.kind)
         return int(execute(self._session, statement, parameters).scalar_one())
 
     def busy_intervals(
@@ -106,6 +122,45 @@ class BookingCounts:
                 counts[staff_id] += 1
         return counts
 
+    def held_by_sessions(self, session_ids: Collection[str], now: datetime) -> dict[str, int]:
+        """Participants of the holds live at `now` per class session (0 if none)."""
+        return self._held_by(HoldRow.session_id, session_ids, now)
+
+    def held_by_schedules(self, schedule_ids: Collection[str], now: datetime) -> dict[str, int]:
+        """Participants of the whole-course holds live at `now` per schedule (0 if none)."""
+        return self._held_by(HoldRow.schedule_id, schedule_ids, now, whole_course=True)
+
+    def held_intervals(
+        self, staff_ids: Collection[str], start: datetime, end: datetime, now: datetime
+    ) -> dict[str, list[BusyInterval]]:
+        """Appointment holds live at `now` of these staff members overlapping [start, end), as
+        BusyIntervals per staff member: for availability they occupy like bookings."""
+        query = select(
+            HoldRow.staff_member_id, HoldRow.start_date, HoldRow.end_date, HoldRow.blocked_until
+        ).where(
+            HoldRow.site_id == self._site_id,
+            HoldRow.released.is_(False),
+            HoldRow.expires_date > now,
+            HoldRow.staff_member_id.in_(list(staff_ids)),
+            HoldRow.session_id.is_(None),
+            HoldRow.entity == "SLOT",
+            HoldRow.start_date > start - MAX_STAFF_HOLD,
+            HoldRow.start_date < end,
+            HoldRow.blocked_until > start,
+        )
+        held: dict[str, list[BusyInterval]] = defaultdict(list)
+        for staff_id, held_start, held_end, blocked_until in self._session.execute(query):
+            held[staff_id].append(BusyInterval(held_start, held_end, blocked_until - held_end))
+        return dict(held)
+
+    def offered_by_sessions(self, session_ids: Collection[str], now: datetime) -> dict[str, int]:
+        """Participants of WAITING_LIST bookings whose offer runs at `now`, per session."""
+        return self._offered_by(BookingRow.session_id, session_ids, now)
+
+    def offered_by_schedules(self, schedule_ids: Collection[str], now: datetime) -> dict[str, int]:
+        """Participants of whole-course WAITING_LIST bookings whose offer runs at `now`."""
+        return self._offered_by(BookingRow.schedule_id, schedule_ids, now, whole_course=True)
+
     def taken_by_sessions(self, session_ids: Collection[str]) -> dict[str, int]:
         """Participants of CONFIRMED/PENDING bookings per class session (0 if none)."""
         return self._participants_by(BookingRow.session_id, session_ids, HOLDING)
@@ -135,46 +190,96 @@ class BookingCounts:
         whole_course: bool = False,
     ) -> dict[str, int]:
         """Sum of participants of bookings in `statuses`, grouped by `column` (one query)."""
-        conditions = [
-            BookingRow.site_id == self._site_id,
-            BookingRow.status.in_(statuses),
-            column.in_(list(ids)),
-        ]
-        if whole_course:
-            conditions.append(BookingRow.entity == "SCHEDULE")
-        query = (
-            select(column, func.sum(BookingRow.participants)).where(*conditions).group_by(column)
+        return self._summed(
+            BookingRow, column, ids, [BookingRow.status.in_(statuses)], whole_course
         )
+
+    def _offered_by(
+        self,
+        column: InstrumentedAttribute[str | None],
+        ids: Collection[str],
+        now: datetime,
+        *,
+        whole_course: bool = False,
+    ) -> dict[str, int]:
+        """Sum of participants of WAITING_LIST bookings whose offer runs at `now`."""
+        running = [
+            BookingRow.status == BookingStatus.WAITING_LIST.value,
+            BookingRow.offer_expires > now,
+        ]
+        return self._summed(BookingRow, column, ids, running, whole_course)
+
+    def _held_by(
+        self,
+        column: InstrumentedAttribute[str | None],
+        ids: Collection[str],
+        now: datetime,
+        *,
+        whole_course: bool = False,
+    ) -> dict[str, int]:
+        """Sum of participants of the holds live at `now`, grouped by `column` (one query)."""
+        live = [HoldRow.released.is_(False), HoldRow.expires_date > now]
+        return self._summed(HoldRow, column, ids, live, whole_course)
+
+    def _summed(
+        self,
+        model: type[BookingRow] | type[HoldRow],
+        column: InstrumentedAttribute[str | None],
+        ids: Collection[str],
+        conditions: list[ColumnElement[bool]],
+        whole_course: bool,
+    ) -> dict[str, int]:
+        """Participants of `model`'s rows meeting `conditions`, per `column` value (0 if none)."""
+        where = [model.site_id == self._site_id, column.in_(list(ids)), *conditions]
+        if whole_course:
+            where.append(model.entity == "SCHEDULE")
+        query = select(column, func.sum(model.participants)).where(*where).group_by(column)
         totals = dict.fromkeys(ids, 0)
         totals.update({key: int(total) for key, total in self._session.execute(query) if key})
         return totals
 
 
 @cache
-def _taken_statement(kind: UnitKind, excluding: bool) -> Select[tuple[Any]]:
-    """`taken_spots`' query for one kind of unit, built once."""
-    c = bookings_table.c
+def _taken_statement(kind: UnitKind) -> Select[tuple[Any]]:
+    """`taken_spots`' query for one kind of unit, built once: the participants of CONFIRMED and
+    PENDING bookings, of WAITING_LIST bookings whose offer runs, and of live holds, summed in
+    one statement. Ids are never empty, so binding "" for an exclusion
+    excludes nothing."""
+    c, h = bookings_table.c, holds_table.c
     # `or_` rather than `in_`: an IN list is re-rendered on every execution.
-    holding = or_(*(c.status == status for status in HOLDING))
-    query = select(func.coalesce(func.sum(c.participants), 0)).where(
-        c.site_id == bindparam("b_site_id"), holding
+    offered = and_(
+        c.status == BookingStatus.WAITING_LIST.value, c.offer_expires > bindparam("b_now")
     )
+    holding = or_(*(c.status == status for status in HOLDING), offered)
+    booked = select(func.coalesce(func.sum(c.participants), 0)).where(
+        c.site_id == bindparam("b_site_id"), holding, c.id != bindparam("b_exclude")
+    )
+    held = select(func.coalesce(func.sum(h.participants), 0)).where(
+        h.site_id == bindparam("b_site_id"),
+        h.released.is_(False),
+        h.expires_date > bindparam("b_now"),
+        h.id != bindparam("b_exclude_hold"),
+        or_(h.booking_id.is_(None), h.booking_id != bindparam("b_exclude")),
+    )
+    booked, held = booked.where(*_unit_conditions(c, kind)), held.where(*_unit_conditions(h, kind))
+    return select(booked.scalar_subquery() + held.scalar_subquery())
+
+
+def _unit_conditions(columns: Any, kind: UnitKind) -> tuple[ColumnElement[bool], ...]:
+    """Which rows of `columns` (bookings or holds) take room in a unit of `kind`."""
     if kind is UnitKind.SESSION:
-        query = query.where(c.session_id == bindparam("b_unit"))
-    elif kind is UnitKind.SCHEDULE:
-        query = query.where(c.entity == "SCHEDULE", c.schedule_id == bindparam("b_unit"))
-    else:  # the same conditions as _overlapping, for one staff member
-        query = query.where(
-            c.staff_member_id == bindparam("b_unit"),
-            c.session_id.is_(None),
-            c.entity == "SLOT",
-            c.start_date > bindparam("b_earliest"),
-            c.start_date < bindparam("b_until"),
-            c.blocked_until > bindparam("b_start"),
-        )
-    if excluding:
-        query = query.where(c.id != bindparam("b_exclude"))
-    return query
+        return (columns.session_id == bindparam("b_unit"),)
+    if kind is UnitKind.SCHEDULE:
+        return (columns.entity == "SCHEDULE", columns.schedule_id == bindparam("b_unit"))
+    # the same conditions as _overlapping, for one staff member
+    return (
+        columns.staff_member_id == bindparam("b_unit"),
+        columns.session_id.is_(None),
+        columns.entity == "SLOT",
+        columns.start_date > bindparam("b_earliest"),
+        columns.start_date < bindparam("b_until"),
+        columns.blocked_until > bindparam("b_start"),
+    )
 
 
 def _overlapping(

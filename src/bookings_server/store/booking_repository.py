@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session
 from bookings_server.domain.booking import Actor, Booking, BookingStatus, EventType, PaymentStatus
 from bookings_server.domain.booking_events import BookingEvent
 from bookings_server.domain.booking_query import BookingQuery, PagePosition
+from bookings_server.domain.capacity import CapacityUnit, UnitKind
+from bookings_server.domain.catalog_removal import ACTIVE_STATUSES, EntityReference
 from bookings_server.domain.errors import Aborted, NotFound
 from bookings_server.domain.identity import IdentityType
 from bookings_server.domain.outbox import OutboxKind, OutboxMessage
@@ -69,6 +71,21 @@ _SELECT_BY_REQUEST_ID = select(*_BOOKING_COLUMNS, _bookings.c.request_hash).wher
     _bookings.c.request_id == bindparam("b_request_id"),
 )
 _SELECT_REVISION = select(_bookings.c.revision).where(*_BY_ID)
+_IN_LINE = (
+    _bookings.c.site_id == bindparam("b_site_id"),
+    _bookings.c.status == BookingStatus.WAITING_LIST.value,
+)
+_LINE_ORDER = (_bookings.c.line_position, _bookings.c.id)
+_WAITING_LINE = {
+    UnitKind.SESSION: select(*_BOOKING_COLUMNS)
+    .where(*_IN_LINE, _bookings.c.session_id == bindparam("b_unit"))
+    .order_by(*_LINE_ORDER),
+    UnitKind.SCHEDULE: select(*_BOOKING_COLUMNS)
+    .where(
+        *_IN_LINE, _bookings.c.entity == "SCHEDULE", _bookings.c.schedule_id == bindparam("b_unit")
+    )
+    .order_by(*_LINE_ORDER),
+}
 _INSERT_BOOKING = _bookings.insert()
 #: A booking with a request_id: the (site_id, request_id) unique constraint decides, without
 #: an error (and, on PostgreSQL, without aborting the transaction), whether it is a retry.
@@ -197,6 +214,35 @@ class BookingRepository(BookingCounts):
         parameters = {"b_site_id": self._site_id, "b_request_id": request_id}
         row = execute(self._session, _SELECT_BY_REQUEST_ID, parameters).one_or_none()
         return None if row is None else (_to_booking(row), row.request_hash or "")
+
+    def active_bookings(self, reference: EntityReference, now: datetime) -> list[Booking]:
+        """The bookings that still need the referenced service, staff member or session:
+        CREATED, PENDING, CONFIRMED or WAITING_LIST, ending after `now`."""
+        column = {
+            "service": _bookings.c.service_id,
+            "staff_member": _bookings.c.staff_member_id,
+            "session": _bookings.c.session_id,
+        }[reference.kind]
+        statement = (
+            select(*_BOOKING_COLUMNS)
+            .where(
+                _bookings.c.site_id == self._site_id,
+                column == reference.id,
+                _bookings.c.status.in_([s.value for s in ACTIVE_STATUSES]),
+                _bookings.c.end_date > now,
+            )
+            .order_by(_bookings.c.start_date, _bookings.c.id)
+        )
+        return [_to_booking(row) for row in self._session.execute(statement)]
+
+    def waiting_line(self, unit: CapacityUnit) -> list[Booking]:
+        """The WAITING_LIST bookings of a session or course schedule, in line order (place in
+        line, then id); none for a staff member."""
+        if unit.kind is UnitKind.STAFF:
+            return []
+        statement = _WAITING_LINE[unit.kind]
+        rows = execute(self._session, statement, {"b_site_id": self._site_id, "b_unit": unit.id})
+        return [_to_booking(row) for row in rows]
 
     def query_bookings(self, query: BookingQuery) -> tuple[list[Booking], PagePosition | None]:
         """One page of the site's bookings and the position of its last one if more follow."""
@@ -366,6 +412,8 @@ def booking_columns(booking: Booking, buffer_after: timedelta) -> dict[str, obje
         ),
         "ignore_booking_policy": booking.flow_control.ignore_booking_policy,
         "contact_email": booking.contact.email.lower(),
+        "line_position": booking.line_position,
+        "offer_expires": booking.offer_expires,
         "updated_date": booking.updated_date,
         "data": booking_to_dict(booking),
     }

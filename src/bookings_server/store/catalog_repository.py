@@ -32,7 +32,7 @@ from bookings_server.store.models.catalog import (
     StaffMemberRow,
     WorkingHoursRow,
 )
-from bookings_server.store.paging import Page, decode_token, encode_token, fingerprint, page_size
+from bookings_server.store.paging import Keyset, page_size
 
 __all__ = ["CatalogRepository", "SessionRepository"]
 
@@ -109,7 +109,9 @@ class CatalogRepository(SessionRepository):
         """The service whose schedule id is `schedule_id` (a course is booked by it)."""
         row = self._session.scalars(
             select(ServiceRow).where(
-                ServiceRow.site_id == self._site_id, ServiceRow.schedule_id == schedule_id
+                ServiceRow.site_id == self._site_id,
+                ServiceRow.schedule_id == schedule_id,
+                ServiceRow.deleted_date.is_(None),
             )
         ).one_or_none()
         if row is None:
@@ -117,13 +119,17 @@ class CatalogRepository(SessionRepository):
         return service_from_row(row, self._service_staff([row.id])[row.id])
 
     def list_services(
-        self, *, size: int = 0, token: str = "", service_type: ServiceType | None = None
-    ) -> Page[Service]:
-        """Services ordered by name, then id."""
+        self,
+        *,
+        size: int = 0,
+        after: tuple[str, str] | None = None,
+        service_type: ServiceType | None = None,
+    ) -> Keyset[Service, tuple[str, str]]:
+        """Services ordered by name, then id, after the (name, id) `after`."""
         limit = page_size(size)
-        query = fingerprint("services", service_type)
-        after = decode_token(token, query, 2)
-        statement = select(ServiceRow).where(ServiceRow.site_id == self._site_id)
+        statement = select(ServiceRow).where(
+            ServiceRow.site_id == self._site_id, ServiceRow.deleted_date.is_(None)
+        )
         if service_type is not None:
             statement = statement.where(ServiceRow.type == service_type.value)
         if after is not None:
@@ -135,8 +141,7 @@ class CatalogRepository(SessionRepository):
         more, rows = len(rows) > limit, rows[:limit]
         staff = self._service_staff([row.id for row in rows])
         items = [service_from_row(row, staff[row.id]) for row in rows]
-        next_token = encode_token(query, [rows[-1].name, rows[-1].id]) if more else ""
-        return Page(items, next_token)
+        return Keyset(items, (rows[-1].name, rows[-1].id) if more else None)
 
     def service_id_by_import_key(self, key: str) -> str | None:
         found: str | None = self._session.scalars(
@@ -179,37 +184,44 @@ class CatalogRepository(SessionRepository):
         return self._staff_with_times([self._staff_row(staff_member_id)])[0]
 
     def list_staff(self, ids: Iterable[str]) -> list[StaffMember]:
-        """The site's staff members among `ids` (unknown ids are left out), in the given order."""
+        """The site's staff members among `ids` (unknown and deleted ones are left out), in the
+        given order."""
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return []
         rows = self._session.scalars(
             select(StaffMemberRow).where(
-                StaffMemberRow.site_id == self._site_id, StaffMemberRow.id.in_(wanted)
+                StaffMemberRow.site_id == self._site_id,
+                StaffMemberRow.id.in_(wanted),
+                StaffMemberRow.deleted_date.is_(None),
             )
         )
         by_id = {row.id: row for row in rows}
         return self._staff_with_times([by_id[i] for i in wanted if i in by_id])
 
     def known_staff_ids(self, ids: Iterable[str]) -> set[str]:
-        """The ids among `ids` that are staff members of the site."""
+        """The ids among `ids` that are staff members of the site (not deleted)."""
         wanted = list(ids)
         if not wanted:
             return set()
         return set(
             self._session.scalars(
                 select(StaffMemberRow.id).where(
-                    StaffMemberRow.site_id == self._site_id, StaffMemberRow.id.in_(wanted)
+                    StaffMemberRow.site_id == self._site_id,
+                    StaffMemberRow.id.in_(wanted),
+                    StaffMemberRow.deleted_date.is_(None),
                 )
             )
         )
 
-    def list_staff_members(self, *, size: int = 0, token: str = "") -> Page[StaffMember]:
-        """Staff members ordered by name, then id."""
+    def list_staff_members(
+        self, *, size: int = 0, after: tuple[str, str] | None = None
+    ) -> Keyset[StaffMember, tuple[str, str]]:
+        """Staff members ordered by name, then id, after the (name, id) `after`."""
         limit = page_size(size)
-        query = fingerprint("staff_members")
-        after = decode_token(token, query, 2)
-        statement = select(StaffMemberRow).where(StaffMemberRow.site_id == self._site_id)
+        statement = select(StaffMemberRow).where(
+            StaffMemberRow.site_id == self._site_id, StaffMemberRow.deleted_date.is_(None)
+        )
         if after is not None:
             statement = statement.where(
                 after_key(StaffMemberRow.name, StaffMemberRow.id, after[0], after[1])
@@ -217,8 +229,29 @@ class CatalogRepository(SessionRepository):
         ordered = statement.order_by(StaffMemberRow.name, StaffMemberRow.id).limit(limit + 1)
         rows = list(self._session.scalars(ordered))
         more, rows = len(rows) > limit, rows[:limit]
-        next_token = encode_token(query, [rows[-1].name, rows[-1].id]) if more else ""
-        return Page(self._staff_with_times(rows), next_token)
+        next_after = (rows[-1].name, rows[-1].id) if more else None
+        return Keyset(self._staff_with_times(rows), next_after)
+
+    def mark_service_deleted(self, service_id: str, now: datetime) -> Service:
+        """The service leaves lists, availability and new bookings; it stays readable by id."""
+        row = self._service_row(service_id)
+        row.deleted_date = row.updated_date = now
+        self._session.flush()
+        return service_from_row(row, self._service_staff([row.id])[row.id])
+
+    def mark_staff_deleted(self, staff_member_id: str, now: datetime) -> StaffMember:
+        """The staff member leaves lists, every service's staff and availability; they stay
+        readable by id."""
+        row = self._staff_row(staff_member_id)
+        row.deleted_date = row.updated_date = now
+        self._session.execute(
+            delete(ServiceStaffRow).where(
+                ServiceStaffRow.site_id == self._site_id,
+                ServiceStaffRow.staff_member_id == staff_member_id,
+            )
+        )
+        self._session.flush()
+        return self._staff_with_times([row])[0]
 
     def staff_id_by_import_key(self, key: str) -> str | None:
         found: str | None = self._session.scalars(

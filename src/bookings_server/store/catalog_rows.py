@@ -106,6 +106,9 @@ def fill_service_row(row: ServiceRow, service: Service) -> None:
     row.cancellation_window_seconds = seconds(service.policy.cancellation_window) or 0
     row.waiting_list_enabled = service.waiting_list.enabled
     row.waiting_list_capacity = service.waiting_list.capacity
+    row.waiting_list_reservation_seconds = int(
+        service.waiting_list.reservation_time.total_seconds()
+    )
     row.location = location_json(service.location)
 
 
@@ -130,11 +133,16 @@ def service_from_row(row: ServiceRow | Row[Any], staff_member_ids: tuple[str, ..
             max_participants_per_booking=row.max_participants_per_booking,
             cancellation_window=timedelta(seconds=row.cancellation_window_seconds),
         ),
-        waiting_list=WaitingListPolicy(row.waiting_list_enabled, row.waiting_list_capacity),
+        waiting_list=WaitingListPolicy(
+            row.waiting_list_enabled,
+            row.waiting_list_capacity,
+            timedelta(seconds=row.waiting_list_reservation_seconds),
+        ),
         staff_member_ids=staff_member_ids,
         location=location_from_json(row.location),
         created_date=row.created_date,
         updated_date=row.updated_date,
+        deleted_date=row.deleted_date,
     )
 
 
@@ -182,6 +190,7 @@ def staff_from_rows(
             BlockedTime(b.start_date, b.end_date, b.reason)
             for b in sorted(blocked, key=lambda b: b.position)
         ),
+        deleted_date=row.deleted_date,
     )
 
 
@@ -229,6 +238,7 @@ def _session(
         recurrence_id=row.recurrence_id,
         capacity_from_service=row.capacity is None,
         location_from_service=row.location is None,
+        deleted_date=row.deleted_date,
     )
 
 

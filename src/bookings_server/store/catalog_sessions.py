@@ -12,14 +12,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from bookings_server.domain.catalog import Service, Session, SessionSpec
-from bookings_server.domain.errors import FieldViolation, InvalidArgument, NotFound
+from bookings_server.domain.errors import NotFound
 from bookings_server.store.catalog_rows import location_json, session_from_rows, session_of_service
 from bookings_server.store.models.catalog import ServiceRow, SessionRow
-from bookings_server.store.paging import Page, decode_token, encode_token, fingerprint, page_size
+from bookings_server.store.paging import Keyset, page_size
 
 _services: Table = ServiceRow.__table__  # type: ignore[assignment]
 _sessions: Table = SessionRow.__table__  # type: ignore[assignment]
@@ -153,15 +153,16 @@ class SessionRepository:
         """The session if it exists for the site and belongs to `service`, else None."""
         key = {"c_site_id": self._site_id, "c_id": session_id}
         row = self._session.connection().execute(_SELECT_SESSION, key).one_or_none()
-        if row is None or row.service_id != service.id:
+        if row is None or row.service_id != service.id or row.deleted_date is not None:
             return None
         return session_of_service(row, service)
 
     def service_id_of_session(self, session_id: str) -> str | None:
-        """The id of the service the site's session belongs to; None for an unknown session."""
+        """The id of the service the site's session belongs to; None for an unknown or deleted
+        session."""
         key = {"c_site_id": self._site_id, "c_id": session_id}
         row = self._session.connection().execute(_SELECT_SESSION, key).one_or_none()
-        return None if row is None else str(row.service_id)
+        return None if row is None or row.deleted_date is not None else str(row.service_id)
 
     def session_capacity(self, session_id: str) -> int:
         """The session's capacity (its own, or its service's default); NotFound if missing."""
@@ -180,13 +181,12 @@ class SessionRepository:
         start_from: datetime | None = None,
         start_to: datetime | None = None,
         size: int = 0,
-        token: str = "",
-    ) -> Page[Session]:
-        """Sessions ordered by start, then id; optionally of one service, starting in a range."""
+        after: tuple[datetime, str] | None = None,
+    ) -> Keyset[Session, tuple[datetime, str]]:
+        """Sessions ordered by start, then id, after the (start, id) `after`; optionally of one
+        service, starting in a range."""
         limit = page_size(size)
-        query = fingerprint("sessions", service_id, start_from, start_to)
-        after = decode_token(token, query, 2)
-        statement = self._sessions_query()
+        statement = self._sessions_query().where(SessionRow.deleted_date.is_(None))
         if service_id:
             statement = statement.where(SessionRow.service_id == service_id)
         if start_from is not None:
@@ -195,15 +195,13 @@ class SessionRepository:
             statement = statement.where(SessionRow.start_date < start_to)
         if after is not None:
             statement = statement.where(
-                after_key(SessionRow.start_date, SessionRow.id, _token_instant(after[0]), after[1])
+                after_key(SessionRow.start_date, SessionRow.id, after[0], after[1])
             )
         ordered = statement.order_by(SessionRow.start_date, SessionRow.id).limit(limit + 1)
         pairs = list(self._session.execute(ordered))
         more, pairs = len(pairs) > limit, pairs[:limit]
         items = [session_from_rows(row, service) for row, service in pairs]
-        last = items[-1] if more else None
-        next_token = encode_token(query, [last.start.isoformat(), last.id]) if last else ""
-        return Page(items, next_token)
+        return Keyset(items, (items[-1].start, items[-1].id) if more else None)
 
     def list_sessions_between(
         self, service_ids: Iterable[str], start: datetime, end: datetime
@@ -215,6 +213,7 @@ class SessionRepository:
                 SessionRow.service_id.in_(list(service_ids)),
                 SessionRow.start_date >= start,
                 SessionRow.start_date < end,
+                SessionRow.deleted_date.is_(None),
             )
             .order_by(SessionRow.start_date, SessionRow.id)
         )
@@ -223,15 +222,37 @@ class SessionRepository:
         ]
 
     def list_schedule_sessions(self, service_id: str) -> list[Session]:
-        """Every session of a service (a course's schedule), ordered by start."""
+        """Every session of a service (a course's schedule) that is not deleted, by start."""
         statement = (
             self._sessions_query()
-            .where(SessionRow.service_id == service_id)
+            .where(SessionRow.service_id == service_id, SessionRow.deleted_date.is_(None))
             .order_by(SessionRow.start_date, SessionRow.id)
         )
         return [
             session_from_rows(row, service) for row, service in self._session.execute(statement)
         ]
+
+    def mark_sessions_deleted(self, session_ids: Iterable[str], now: datetime) -> None:
+        """The sessions leave lists, availability and bookings; they stay readable by id."""
+        wanted = list(session_ids)
+        if wanted:
+            self._session.execute(
+                update(SessionRow)
+                .where(SessionRow.site_id == self._site_id, SessionRow.id.in_(wanted))
+                .values(deleted_date=now, updated_date=now)
+            )
+
+    def session_ids_of_service(self, service_id: str) -> list[str]:
+        """The ids of the service's sessions that are not deleted."""
+        return list(
+            self._session.scalars(
+                select(SessionRow.id).where(
+                    SessionRow.site_id == self._site_id,
+                    SessionRow.service_id == service_id,
+                    SessionRow.deleted_date.is_(None),
+                )
+            )
+        )
 
     def session_id_by_import_key(self, key: str) -> str | None:
         found: str | None = self._session.scalars(
@@ -297,20 +318,6 @@ def _fill_row(
     row.staff_member_id = spec.staff_member_id or None
     row.location = None if spec.location is None else location_json(spec.location)
     row.updated_date = now
-
-
-def _token_instant(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as bad:
-        raise _bad_token() from bad
-    if value.tzinfo is None:
-        raise _bad_token()
-    return value
-
-
-def _bad_token() -> InvalidArgument:
-    return InvalidArgument.of([FieldViolation("page_token", "not a page token of this query")])
 
 
 def _like(text: str) -> str:

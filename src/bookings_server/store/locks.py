@@ -24,13 +24,13 @@ _CREATE_LOCK_ROW = (
 _LOCK_ROW = select(_locks.c.unit_key).where(*_KEY).with_for_update()
 
 
-def lock_capacity_unit(
-    session: Session, site_id: str, unit_key: str, *, lock_timeout_ms: int = 5000
-) -> None:
+def lock_capacity_unit(session: Session, site_id: str, unit_key: str) -> None:
     """Hold the unit's lock until the session's transaction ends.
 
-    PostgreSQL: make sure the lock row exists, then lock it (`FOR UPDATE`) waiting at most
-    `lock_timeout_ms`; a timeout surfaces as `Unavailable` from `Database.write()`.
+    PostgreSQL: make sure the lock row exists, then lock it (`FOR UPDATE`). Both statements
+    wait at most the transaction's `lock_timeout`, which `Database` set when the transaction
+    began (the configured lock timeout, or less when the call's deadline is nearer); a
+    timeout surfaces as `Unavailable` (`STORE_BUSY`) from `Database.write()`.
     SQLite: write sessions begin with `BEGIN IMMEDIATE`, which already serializes every
     writer of the database, so there is nothing more to do.
     """
@@ -38,7 +38,6 @@ def lock_capacity_unit(
         return
     connection = session.connection()
     key = {"l_site_id": site_id, "l_unit_key": unit_key}
-    # Before the insert: it too waits, on a lock row another writer created but not committed.
-    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
+    # The insert too may wait: on a lock row another writer created but has not committed.
     connection.execute(_CREATE_LOCK_ROW, key)
     connection.execute(_LOCK_ROW, key)

@@ -178,6 +178,22 @@ class OutboxQueue:
             .execution_options(synchronize_session=False)
         )
 
+    def purge_sent(self, *, sent_before: datetime, limit: int) -> int:
+        """Delete at most `limit` items sent before `sent_before` (oldest first, along the
+        sent_at index); returns how many. Unsent items are never purged."""
+        oldest = (
+            select(OutboxRow.position)
+            .where(OutboxRow.sent_at < sent_before)
+            .order_by(OutboxRow.sent_at)
+            .limit(limit)
+        )
+        result = self._session.execute(
+            delete(OutboxRow)
+            .where(OutboxRow.position.in_(oldest.scalar_subquery()))
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
 
 def _to_item(row: OutboxRow) -> OutboxItem:
     assert row.claim_token is not None

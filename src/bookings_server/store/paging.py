@@ -1,34 +1,30 @@
-"""Keyset paging with opaque page tokens.
+"""Keyset paging of the catalog lists: one page of rows and where the next page starts.
 
-A token carries the sort key of the last item returned and a fingerprint of the query's
-filters; it is base64url JSON, opaque to clients. Tampering cannot reach other sites' rows
-(every query filters by site first); a token that does not decode, or belongs to another
-query, is INVALID_ARGUMENT on `page_token`.
+The store speaks positions (the sort key of the last row returned), never page tokens:
+app/catalog.py signs a position into the next page token and verifies it when it comes back
+(domain/page_tokens.py), so the store is only ever given a position this server issued.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from bookings_server.domain.errors import InvalidArgument
 
 T = TypeVar("T")
+K = TypeVar("K", covariant=True)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
+class Keyset(Generic[T, K]):
     items: list[T]
-    #: Empty on the last page.
-    next_page_token: str
+    #: The sort key of the last item when more follow (the next page starts after it); None
+    #: on the last page.
+    next_after: K | None
 
 
 def page_size(requested: int, path: str = "page_size") -> int:
@@ -36,35 +32,3 @@ def page_size(requested: int, path: str = "page_size") -> int:
     if requested < 0:
         raise InvalidArgument.field(path, "must not be negative")
     return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-
-
-def fingerprint(kind: str, *filters: object) -> str:
-    text = json.dumps([kind, *[str(f) for f in filters]])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def encode_token(query: str, after: Sequence[str]) -> str:
-    payload = json.dumps({"q": query, "a": list(after)}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
-
-
-def decode_token(token: str, query: str, keys: int, path: str = "page_token") -> list[str] | None:
-    """The sort key after which the page starts; None for the first page (empty token)."""
-    if not token:
-        return None
-    error = InvalidArgument.field(path, "not a page token of this query; start without one")
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        payload = json.loads(raw)
-    except (binascii.Error, ValueError) as bad:
-        raise error from bad
-    if not isinstance(payload, dict) or payload.get("q") != query:
-        raise error
-    after = payload.get("a")
-    if (
-        not isinstance(after, list)
-        or len(after) != keys
-        or not all(isinstance(v, str) for v in after)
-    ):
-        raise error
-    return after

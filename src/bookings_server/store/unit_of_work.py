@@ -18,6 +18,9 @@ from bookings_server.store.availability_reads import AvailabilityReads
 from bookings_server.store.booking_repository import BookingRepository
 from bookings_server.store.catalog_repository import CatalogRepository
 from bookings_server.store.database import Database
+from bookings_server.store.event_retention import EventHistory, EventRetention
+from bookings_server.store.expired_offers import ExpiredOffers
+from bookings_server.store.hold_repository import HoldRepository
 from bookings_server.store.locks import lock_capacity_unit
 from bookings_server.store.outbox_repository import OutboxQueue, OutboxRepository
 
@@ -39,6 +42,15 @@ class Transaction:
         return CatalogRepository(self._session, self.site_id)
 
     @cached_property
+    def expired_offers(self) -> ExpiredOffers:
+        """Every site's waiting-list offers that ran out (the worker's sweep)."""
+        return ExpiredOffers(self._session)
+
+    @cached_property
+    def holds(self) -> HoldRepository:
+        return HoldRepository(self._session, self.site_id)
+
+    @cached_property
     def outbox(self) -> OutboxRepository:
         return OutboxRepository(self._session, self.site_id)
 
@@ -46,6 +58,16 @@ class Transaction:
     def outbox_queue(self) -> OutboxQueue:
         """Every site's due deliveries (the worker's view of the outbox)."""
         return OutboxQueue(self._session)
+
+    @cached_property
+    def event_history(self) -> EventHistory:
+        """How far the site's event stream has been purged (retention)."""
+        return EventHistory(self._session, self.site_id)
+
+    @cached_property
+    def event_retention(self) -> EventRetention:
+        """Every site's old events, for the retention purge."""
+        return EventRetention(self._session)
 
     @cached_property
     def availability(self) -> AvailabilityReads:
@@ -59,12 +81,7 @@ class Transaction:
 
     def lock(self, unit: CapacityUnit) -> None:
         """Hold `unit`'s capacity lock until the transaction ends (`Unavailable` on timeout)."""
-        lock_capacity_unit(
-            self._session,
-            self.site_id,
-            unit.lock_key,
-            lock_timeout_ms=self._database.lock_timeout_ms,
-        )
+        lock_capacity_unit(self._session, self.site_id, unit.lock_key)
 
 
 class SqlUnitOfWork:

@@ -14,12 +14,12 @@ import secrets
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from typing import TYPE_CHECKING
 
 from bookings_server.config import Config
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 SECRET_FILE_NAME = "jwt-secret"
 HS256 = "HS256"
@@ -57,6 +57,10 @@ class SigningKeys:
 
 
 def _load_public_key(pem: str) -> PublicKeyTypes:
+    # cryptography is imported only where a public key is used: `bookings token mint` (HS256)
+    # starts without it (docs/benchmarks.md, CLI start-up).
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
     try:
         return load_pem_public_key(pem.encode())
     except ValueError as error:
@@ -64,6 +68,8 @@ def _load_public_key(pem: str) -> PublicKeyTypes:
 
 
 def _algorithm_of(key: PublicKeyTypes) -> str:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     if isinstance(key, rsa.RSAPublicKey):
         return "RS256"
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):

@@ -26,19 +26,18 @@ def query_from_request(request: pb.QueryAvailabilityRequest) -> AvailabilityQuer
         slots_per_day=request.slots_per_day,
         page_size=request.page_size,
         page_token=request.page_token,
+        merge_staff=request.merge_staff,
     )
 
 
-def page_to_proto(page: AvailabilityPage) -> pb.QueryAvailabilityResponse:
-    """The page as a response.
+def page_to_proto(page: AvailabilityPage, next_page_token: str) -> pb.QueryAvailabilityResponse:
+    """The page and the next page's token as a response.
 
     Each entry is two C-level merges, of its pattern's message (see `PageRow`) and of a
     message holding its times, instead of five nested messages built in Python. Staff members
     with the same hours share their times' messages.
     """
-    response = pb.QueryAvailabilityResponse(
-        next_page_token=page.next_page_token, timezone=page.timezone
-    )
+    response = pb.QueryAvailabilityResponse(next_page_token=next_page_token, timezone=page.timezone)
     # Keyed by id(): the page holds every pattern while this runs, so no id is reused.
     templates: dict[int, pb.SlotAvailability] = {}
     # Local times are a function of the instants within one page (one zone).

@@ -12,16 +12,19 @@ from bookings_server.api.context import current_principal
 from bookings_server.app.availability import AvailabilityReader
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import UnitOfWork
+from bookings_server.domain.page_tokens import PageTokenCodec
 
 
 class AvailabilityServicer(availability_service_pb2_grpc.AvailabilityServiceServicer):
-    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
-        self._reader = AvailabilityReader(uow, clock)
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock = utc_now, *, page_tokens: PageTokenCodec
+    ) -> None:
+        self._reader = AvailabilityReader(uow, clock, page_tokens=page_tokens)
 
     @override
     def QueryAvailability(
         self, request: pb.QueryAvailabilityRequest, context: grpc.ServicerContext
     ) -> pb.QueryAvailabilityResponse:
         query = query_from_request(request)
-        page = self._reader.query(current_principal().site_id, query)
-        return page_to_proto(page)
+        page, next_page_token = self._reader.query(current_principal().site_id, query)
+        return page_to_proto(page, next_page_token)

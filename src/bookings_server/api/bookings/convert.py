@@ -7,6 +7,7 @@ become INVALID_ARGUMENT naming the field, never an exception escaping as INTERNA
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 
 from bookings.v1 import booking_pb2, bookings_service_pb2, options_pb2
@@ -78,7 +79,7 @@ def draft_from_request(request: bookings_service_pb2.CreateBookingRequest) -> Bo
             booking.total_participants if participants == "total_participants" else None
         ),
         participants_choices=(
-            _choices_from_proto(booking.participants_choices)
+            choices_from_proto(booking.participants_choices)
             if participants == "participants_choices"
             else None
         ),
@@ -111,7 +112,23 @@ def draft_from_request(request: bookings_service_pb2.CreateBookingRequest) -> Bo
         ),
         request_id=request.request_id,
         request_hash=request_fingerprint(request) if request.request_id else "",
+        hold_id=request.hold_id,
     )
+
+
+def draft_from_join_request(request: bookings_service_pb2.JoinWaitingListRequest) -> BookingDraft:
+    """JoinWaitingList's booking, read as CreateBooking reads it; its status is the list's."""
+    as_create = bookings_service_pb2.CreateBookingRequest(
+        booking=request.booking,
+        participant_notification=request.participant_notification,
+        request_id=request.request_id,
+    )
+    draft = draft_from_request(as_create)
+    body = bookings_service_pb2.JoinWaitingListRequest()
+    body.CopyFrom(request)
+    body.request_id = ""
+    fingerprint = hashlib.sha256(body.SerializeToString(deterministic=True)).hexdigest()
+    return replace(draft, status=None, request_hash=fingerprint if request.request_id else "")
 
 
 def _struct_to_dict(struct: struct_pb2.Struct, path: str) -> dict[str, Any]:
@@ -136,7 +153,7 @@ def slot_from_proto(slot: booking_pb2.BookedSlot, path: str) -> BookedSlot:
     )
 
 
-def _choices_from_proto(choices: booking_pb2.ParticipantChoices) -> tuple[ChoiceGroup, ...]:
+def choices_from_proto(choices: booking_pb2.ParticipantChoices) -> tuple[ChoiceGroup, ...]:
     return tuple(
         ChoiceGroup(
             number_of_participants=group.number_of_participants,
@@ -186,7 +203,8 @@ def _form_field_from_proto(field: booking_pb2.CustomFormField, path: str) -> For
 def query_from_request(
     request: bookings_service_pb2.QueryBookingsRequest,
 ) -> booking_query.BookingQuery:
-    """The query a QueryBookings request asks for, with its page token decoded."""
+    """The query a QueryBookings request asks for; its page token is read by the use case
+    (app/bookings/queries.py), which knows the site."""
     found = request.filter
     for name, values in (("statuses", found.statuses), ("service_ids", found.service_ids)):
         if len(values) > booking_query.MAX_FILTER_VALUES:
@@ -209,7 +227,6 @@ def query_from_request(
         filter=query_filter,
         order=order,
         page_size=booking_query.page_size(request.page_size),
-        after=booking_query.decode_page_token(request.page_token, query_filter, order),
     )
 
 
@@ -250,13 +267,14 @@ def booking_to_proto(booking: Booking) -> booking_pb2.Booking:
         send_sms_reminder=booking.send_sms_reminder,
         double_booked=booking.double_booked,
         contact_details=_contact_to_proto(booking.contact),
+        hold_id=booking.hold_id,
     )
     message.booked_entity.title = booking.title
     message.booked_entity.tags.extend(booking.tags)
     if booking.slot is not None:
         message.booked_entity.slot.CopyFrom(slot_to_proto(booking.slot))
     elif booking.schedule is not None:
-        message.booked_entity.schedule.CopyFrom(_schedule_to_proto(booking.schedule))
+        message.booked_entity.schedule.CopyFrom(schedule_to_proto(booking.schedule))
     for field in booking.additional_fields:
         message.additional_fields.add(
             id=field.id,
@@ -280,6 +298,7 @@ def booking_to_proto(booking: Booking) -> booking_pb2.Booking:
     set_optional_timestamp(message, "updated_date", booking.updated_date)
     set_optional_timestamp(message, "start_date", booking.start)
     set_optional_timestamp(message, "end_date", booking.end)
+    set_optional_timestamp(message, "waiting_list_offer_expires", booking.offer_expires)
     for namespace, value in booking.extended_fields.items():
         struct = struct_pb2.Struct()
         struct.update(value)
@@ -325,7 +344,7 @@ def slot_to_proto(slot: BookedSlot) -> booking_pb2.BookedSlot:
     return message
 
 
-def _schedule_to_proto(schedule: BookedSchedule) -> booking_pb2.BookedSchedule:
+def schedule_to_proto(schedule: BookedSchedule) -> booking_pb2.BookedSchedule:
     message = booking_pb2.BookedSchedule(
         schedule_id=schedule.schedule_id,
         service_id=schedule.service_id,

@@ -8,7 +8,7 @@ under "booking").
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
@@ -16,23 +16,20 @@ from bookings.v1 import booking_pb2, bookings_service_pb2_grpc
 from bookings.v1 import bookings_service_pb2 as pb
 from typing_extensions import override
 
-from bookings_server.api.bookings import convert
+from bookings_server.api.bookings import bulk, convert, holds
 from bookings_server.api.bookings.watch import DEFAULT_MAX_WATCHERS, EventStreams
 from bookings_server.api.context import current_principal
 from bookings_server.app.bookings.create import BookingCreator
 from bookings_server.app.bookings.events import EventFollower
+from bookings_server.app.bookings.holds import HoldKeeper
 from bookings_server.app.bookings.lifecycle import BookingLifecycle, Notification
+from bookings_server.app.bookings.participants import ParticipantsChanger
 from bookings_server.app.bookings.queries import BookingReader
 from bookings_server.app.bookings.reschedule import Rescheduler
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import UnitOfWork
 from bookings_server.domain.booking import Booking
-from bookings_server.domain.booking_query import (
-    BookingOrder,
-    PagePosition,
-    encode_page_token,
-    position_of,
-)
+from bookings_server.domain.booking_query import BookingOrder, PagePosition, position_of
 from bookings_server.domain.booking_request import BookingDraft
 from bookings_server.domain.booking_rules import RequestFieldError
 from bookings_server.domain.booking_shape import (
@@ -41,6 +38,7 @@ from bookings_server.domain.booking_shape import (
     request_violations,
 )
 from bookings_server.domain.errors import DomainError, InvalidArgument
+from bookings_server.domain.page_tokens import PageTokenCodec
 
 #: Where CreateBookingRequest carries the booking.
 _BOOKING = "booking"
@@ -61,12 +59,16 @@ class BookingsServicer(bookings_service_pb2_grpc.BookingsServiceServicer):
         clock: Clock = utc_now,
         *,
         max_watchers: int = DEFAULT_MAX_WATCHERS,
+        page_tokens: PageTokenCodec,
     ) -> None:
-        """Setting `draining` ends the open event streams at their next poll."""
+        """Setting `draining` ends the open event streams at their next poll; QueryBookings
+        page tokens are signed by `page_tokens`."""
         self._creator = BookingCreator(uow, clock)
-        self._reader = BookingReader(uow)
+        self._reader = BookingReader(uow, page_tokens=page_tokens)
         self._lifecycle = BookingLifecycle(uow, clock)
         self._rescheduler = Rescheduler(uow, clock)
+        self._holds = HoldKeeper(uow, clock)
+        self._participants = ParticipantsChanger(uow, clock)
         self._streams = EventStreams(EventFollower(uow), draining, max_watchers=max_watchers)
 
     # --- creating and reading ---
@@ -75,16 +77,50 @@ class BookingsServicer(bookings_service_pb2_grpc.BookingsServiceServicer):
     def CreateBooking(
         self, request: pb.CreateBookingRequest, context: grpc.ServicerContext
     ) -> pb.CreateBookingResponse:
-        principal = current_principal()
+        booking = self._create(request)
+        return pb.CreateBookingResponse(booking=convert.booking_to_proto(booking))
+
+    @override
+    def BulkCreateBooking(
+        self, request: pb.BulkCreateBookingRequest, context: grpc.ServicerContext
+    ) -> pb.BulkCreateBookingResponse:
+        items = request.create_booking_requests
+        bulk.check_item_count(items, "create_booking_requests", bulk.MAX_CREATE_ITEMS)
+        results, totals = bulk.run_items(items, self._create, return_entity=request.return_entity)
+        return pb.BulkCreateBookingResponse(results=results, bulk_action_metadata=totals)
+
+    def _create(self, request: pb.CreateBookingRequest) -> Booking:
+        """CreateBooking for the caller; errors name the request's fields."""
         draft = convert.draft_from_request(request)
         _check_shape(draft)
-        try:
-            booking = self._creator.create(draft, principal)
-        except RequestFieldError:
-            raise
-        except DomainError as error:
-            raise error.with_field_prefix(_BOOKING) from error
-        return pb.CreateBookingResponse(booking=convert.booking_to_proto(booking))
+        return _on_booking(lambda: self._creator.create(draft, current_principal()))
+
+    @override
+    def JoinWaitingList(
+        self, request: pb.JoinWaitingListRequest, context: grpc.ServicerContext
+    ) -> pb.JoinWaitingListResponse:
+        draft = convert.draft_from_join_request(request)
+        _check_shape(draft)
+        booking = _on_booking(lambda: self._creator.join_waiting_list(draft, current_principal()))
+        return pb.JoinWaitingListResponse(booking=convert.booking_to_proto(booking))
+
+    @override
+    def CreateHold(
+        self, request: pb.CreateHoldRequest, context: grpc.ServicerContext
+    ) -> pb.CreateHoldResponse:
+        draft, ttl = holds.draft_from_hold_request(request)
+        violations = booking_violations(draft) + request_violations(draft)
+        if violations:
+            raise InvalidArgument.of(violations)
+        hold = self._holds.create(current_principal(), draft, ttl)
+        return pb.CreateHoldResponse(hold=holds.hold_to_proto(hold))
+
+    @override
+    def ReleaseHold(
+        self, request: pb.ReleaseHoldRequest, context: grpc.ServicerContext
+    ) -> pb.ReleaseHoldResponse:
+        hold = self._holds.release(current_principal(), request.hold_id)
+        return pb.ReleaseHoldResponse(hold=holds.hold_to_proto(hold))
 
     @override
     def GetBooking(
@@ -99,13 +135,10 @@ class BookingsServicer(bookings_service_pb2_grpc.BookingsServiceServicer):
     ) -> pb.QueryBookingsResponse:
         principal = current_principal()
         query = convert.query_from_request(request)
-        bookings, last = self._reader.query(principal, query)
+        bookings, last = self._reader.query(principal, query, request.page_token)
         page, last = _within_page_bytes(bookings, last, query.order)
         return pb.QueryBookingsResponse(
-            bookings=page,
-            next_page_token=(
-                "" if last is None else encode_page_token(last, query.filter, query.order)
-            ),
+            bookings=page, next_page_token=self._reader.next_page_token(principal, query, last)
         )
 
     # --- lifecycle ---
@@ -114,13 +147,62 @@ class BookingsServicer(bookings_service_pb2_grpc.BookingsServiceServicer):
     def ConfirmOrDeclineBooking(
         self, request: pb.ConfirmOrDeclineBookingRequest, context: grpc.ServicerContext
     ) -> pb.ConfirmOrDeclineBookingResponse:
-        booking = self._lifecycle.confirm_or_decline(
+        booking = self._confirm_or_decline(request)
+        return pb.ConfirmOrDeclineBookingResponse(booking=convert.booking_to_proto(booking))
+
+    @override
+    def BulkConfirmOrDeclineBooking(
+        self, request: pb.BulkConfirmOrDeclineBookingRequest, context: grpc.ServicerContext
+    ) -> pb.BulkConfirmOrDeclineBookingResponse:
+        bulk.check_item_count(request.details, "details", bulk.MAX_CONFIRM_ITEMS)
+        results, totals = bulk.run_items(
+            request.details,
+            self._confirm_or_decline,
+            return_entity=request.return_entity,
+            item_id=lambda item: item.booking_id,
+        )
+        return pb.BulkConfirmOrDeclineBookingResponse(results=results, bulk_action_metadata=totals)
+
+    def _confirm_or_decline(self, request: pb.ConfirmOrDeclineBookingRequest) -> Booking:
+        return self._lifecycle.confirm_or_decline(
             current_principal(),
             booking_id_of(request),
             payment_status=convert.payment_status(request.payment_status, "payment_status"),
             revision=request.revision,
         )
-        return pb.ConfirmOrDeclineBookingResponse(booking=convert.booking_to_proto(booking))
+
+    @override
+    def MarkBookingAsPending(
+        self, request: pb.MarkBookingAsPendingRequest, context: grpc.ServicerContext
+    ) -> pb.MarkBookingAsPendingResponse:
+        booking = self._lifecycle.mark_pending(
+            current_principal(),
+            booking_id_of(request),
+            revision=request.revision,
+            payment_status=convert.payment_status(request.payment_status, "payment_status"),
+            notification=notification_of(request),
+        )
+        return pb.MarkBookingAsPendingResponse(booking=convert.booking_to_proto(booking))
+
+    @override
+    def UpdateNumberOfParticipants(
+        self, request: pb.UpdateNumberOfParticipantsRequest, context: grpc.ServicerContext
+    ) -> pb.UpdateNumberOfParticipantsResponse:
+        which = request.WhichOneof("participants_info")
+        booking = self._participants.update(
+            current_principal(),
+            booking_id_of(request),
+            revision=request.revision,
+            total_participants=(
+                request.total_participants if which == "total_participants" else None
+            ),
+            participants_choices=(
+                convert.choices_from_proto(request.participants_choices)
+                if which == "participants_choices"
+                else None
+            ),
+        )
+        return pb.UpdateNumberOfParticipantsResponse(booking=convert.booking_to_proto(booking))
 
     @override
     def ConfirmBooking(
@@ -186,6 +268,17 @@ class BookingsServicer(bookings_service_pb2_grpc.BookingsServiceServicer):
     ) -> Iterator[pb.WatchBookingEventsResponse]:
         principal = current_principal()
         yield from self._streams.stream(principal, request, context)
+
+
+def _on_booking(call: Callable[[], Booking]) -> Booking:
+    """Run a use case on the request's booking: its errors name fields under "booking",
+    except those about the request's own fields."""
+    try:
+        return call()
+    except RequestFieldError:
+        raise
+    except DomainError as error:
+        raise error.with_field_prefix(_BOOKING) from error
 
 
 def _check_shape(draft: BookingDraft) -> None:

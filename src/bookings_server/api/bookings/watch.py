@@ -3,7 +3,9 @@
 grpcio's sync server sends one message and waits for the send to complete before pulling the
 next, so a slow consumer stalls the follower (app/bookings/events.py) instead of making the
 server buffer. Each open stream occupies one worker thread of the server, so their number is
-capped (`max_watchers`); beyond it the call is RESOURCE_EXHAUSTED (retry later).
+capped (`max_watchers`); beyond it the call is RESOURCE_EXHAUSTED (retry later). A cursor
+whose next events the retention purge removed fails FAILED_PRECONDITION `CURSOR_EXPIRED`
+(app/bookings/events.py), at the start or later in the stream.
 """
 
 from __future__ import annotations

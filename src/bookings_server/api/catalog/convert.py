@@ -24,6 +24,7 @@ from bookings_server.api.proto_types import (
     timestamp_from_proto,
 )
 from bookings_server.domain.catalog import (
+    DEFAULT_RESERVATION_TIME,
     BlockedTime,
     BookingPolicy,
     DurationChoice,
@@ -168,7 +169,17 @@ def service_from_proto(proto: catalog_pb2.Service, site_id: str, path: str = "se
             for i, option in enumerate(proto.choices)
         ),
         policy=_policy_from_proto(found, f"{path}.booking_policy", proto.booking_policy),
-        waiting_list=WaitingListPolicy(proto.waiting_list.enabled, proto.waiting_list.capacity),
+        waiting_list=WaitingListPolicy(
+            proto.waiting_list.enabled,
+            proto.waiting_list.capacity,
+            _duration_field(
+                found,
+                f"{path}.waiting_list.reservation_time",
+                proto.waiting_list,
+                "reservation_time",
+            )
+            or DEFAULT_RESERVATION_TIME,
+        ),
         staff_member_ids=tuple(proto.staff_member_ids),
         location=location_from_proto(found, f"{path}.location", proto.location),
     )
@@ -241,6 +252,10 @@ def service_to_proto(service: Service) -> catalog_pb2.Service:
         schedule_id=service.schedule_id,
     )
     set_optional_duration(proto, "duration", service.duration)
+    if service.waiting_list.enabled:
+        set_optional_duration(
+            proto.waiting_list, "reservation_time", service.waiting_list.reservation_time
+        )
     set_optional_duration(proto, "buffer_after", service.buffer_after)
     set_optional_duration(proto.booking_policy, "min_notice", service.policy.min_notice)
     set_optional_duration(proto.booking_policy, "max_advance", service.policy.max_advance)
@@ -250,6 +265,7 @@ def service_to_proto(service: Service) -> catalog_pb2.Service:
     location_to_proto(service.location, proto.location)
     set_optional_timestamp(proto, "created_date", service.created_date)
     set_optional_timestamp(proto, "updated_date", service.updated_date)
+    set_optional_timestamp(proto, "deleted_date", service.deleted_date)
     return proto
 
 
@@ -330,6 +346,7 @@ def staff_to_proto(staff: StaffMember) -> catalog_pb2.StaffMember:
         item = proto.blocked_times.add(reason=blocked.reason)
         set_timestamp(item.start_date, blocked.start)
         set_timestamp(item.end_date, blocked.end)
+    set_optional_timestamp(proto, "deleted_date", staff.deleted_date)
     return proto
 
 
@@ -372,4 +389,5 @@ def session_to_proto(session: Session, *, as_stored: bool = False) -> catalog_pb
     set_timestamp(proto.end_date, session.end)
     if not (as_stored and session.location_from_service):
         location_to_proto(session.location, proto.location)
+    set_optional_timestamp(proto, "deleted_date", session.deleted_date)
     return proto

@@ -25,19 +25,29 @@ from bookings_server.api.catalog.convert import (
 from bookings_server.api.catalog.field_mask import merge_update
 from bookings_server.api.context import current_principal
 from bookings_server.app.catalog import Catalog
+from bookings_server.app.catalog_removal import CatalogRemoval
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import UnitOfWork
+from bookings_server.domain.booking_shape import MAX_TEXT_LENGTH
 from bookings_server.domain.catalog import Service, ServiceType, Session, SessionSpec, StaffMember
+from bookings_server.domain.catalog_removal import DeleteOptions
 from bookings_server.domain.catalog_validation import Violations
 from bookings_server.domain.errors import InvalidArgument
+from bookings_server.domain.page_tokens import PageTokenCodec
 
-_SERVICE_OUTPUT_ONLY = ("id", "schedule_id", "created_date", "updated_date")
-_STAFF_OUTPUT_ONLY = ("id", "schedule_id")
-_SESSION_OUTPUT_ONLY = ("id", "timezone", "schedule_id", "recurrence_id")
+_SERVICE_OUTPUT_ONLY = ("id", "schedule_id", "created_date", "updated_date", "deleted_date")
+_STAFF_OUTPUT_ONLY = ("id", "schedule_id", "deleted_date")
+_SESSION_OUTPUT_ONLY = ("id", "timezone", "schedule_id", "recurrence_id", "deleted_date")
 
 
 def _site() -> str:
     return current_principal().site_id
+
+
+def _delete_options(options: pb.DeleteOptions) -> DeleteOptions:
+    if len(options.message) > MAX_TEXT_LENGTH:
+        raise InvalidArgument.field("options.message", f"at most {MAX_TEXT_LENGTH} characters")
+    return DeleteOptions(cancel_bookings=options.cancel_bookings, message=options.message)
 
 
 def _required_id(value: str, path: str) -> str:
@@ -47,8 +57,52 @@ def _required_id(value: str, path: str) -> str:
 
 
 class CatalogServicer(catalog_service_pb2_grpc.CatalogServiceServicer):
-    def __init__(self, uow: UnitOfWork, clock: Clock = utc_now) -> None:
-        self._catalog = Catalog(uow, clock)
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock = utc_now, *, page_tokens: PageTokenCodec
+    ) -> None:
+        self._catalog = Catalog(uow, clock, page_tokens=page_tokens)
+        self._removal = CatalogRemoval(uow, clock)
+
+    # --- deletes ---
+
+    @override
+    def DeleteService(
+        self, request: pb.DeleteServiceRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteServiceResponse:
+        service, canceled = self._removal.delete_service(
+            current_principal(),
+            _required_id(request.service_id, "service_id"),
+            _delete_options(request.options),
+        )
+        return pb.DeleteServiceResponse(
+            service=service_to_proto(service), canceled_bookings=canceled
+        )
+
+    @override
+    def DeleteStaffMember(
+        self, request: pb.DeleteStaffMemberRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteStaffMemberResponse:
+        staff, canceled = self._removal.delete_staff_member(
+            current_principal(),
+            _required_id(request.staff_member_id, "staff_member_id"),
+            _delete_options(request.options),
+        )
+        return pb.DeleteStaffMemberResponse(
+            staff_member=staff_to_proto(staff), canceled_bookings=canceled
+        )
+
+    @override
+    def DeleteSession(
+        self, request: pb.DeleteSessionRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteSessionResponse:
+        session, canceled = self._removal.delete_session(
+            current_principal(),
+            _required_id(request.session_id, "session_id"),
+            _delete_options(request.options),
+        )
+        return pb.DeleteSessionResponse(
+            session=session_to_proto(session), canceled_bookings=canceled
+        )
 
     # --- services ---
 

@@ -60,11 +60,11 @@ def _tolerant(deserialize: Deserializer, method: str) -> Deserializer:
     def deserialize_or_mark(data: bytes) -> Any:
         try:
             request = deserialize(data)
-        except DecodeError as error:
-            problem = str(error) or "malformed protobuf"
+        except DecodeError:
+            # protobuf's own text names its internals; the client gets a fixed message.
             return Rejected(
                 InvalidArgument(
-                    f"the request bytes are not a valid message for {method}: {problem}",
+                    f"the request bytes are not a valid protobuf message for {method}",
                     reason="MALFORMED_REQUEST",
                 )
             )

@@ -17,21 +17,37 @@ which name the request's own fields.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
-from bookings_server.app.bookings.lifecycle import lock_units
-from bookings_server.app.bookings.staff_assignment import place, start_of, stored_target
-from bookings_server.app.bookings.targets import Target, resolve_target
+from bookings_server.app.bookings.lifecycle import actor_of
+from bookings_server.app.bookings.placement import (
+    Decide,
+    Placement,
+    Request,
+    fit,
+    load_service,
+    place_in_line,
+    refresh_line_of,
+    resolve,
+)
+from bookings_server.app.bookings.targets import Exclusions, Target
+from bookings_server.app.bookings.units import lock_units
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain import booking_rules as rules
 from bookings_server.domain.booking import Actor, Booking, BookingStatus, EventType, PaymentStatus
 from bookings_server.domain.booking_request import BookingDraft
-from bookings_server.domain.booking_shape import SCHEDULE, SLOT
 from bookings_server.domain.catalog import Service
-from bookings_server.domain.errors import FailedPrecondition, NotFound, Unavailable
+from bookings_server.domain.holds import (
+    Hold,
+    check_convertible,
+    check_participants_match,
+    draft_from_hold,
+)
 from bookings_server.domain.identity import Principal
 from bookings_server.domain.outbox import creation_messages
+from bookings_server.domain.waiting_list import next_position
 from bookings_server.store.booking_repository import DuplicateRequestId
 
 
@@ -46,74 +62,119 @@ class BookingCreator:
     def create(self, draft: BookingDraft, principal: Principal) -> Booking:
         rules.check_flow_control_allowed(draft.flow_control, principal)
         status = rules.resolve_status(draft.status, principal)
+        return self._run(draft, principal, status, fit)
+
+    def join_waiting_list(self, draft: BookingDraft, principal: Principal) -> Booking:
+        """JoinWaitingList: a WAITING_LIST booking of a full session or course (SPEC 10)."""
+        return self._run(draft, principal, BookingStatus.WAITING_LIST, place_in_line)
+
+    def _run(
+        self, draft: BookingDraft, principal: Principal, status: BookingStatus, decide: Decide
+    ) -> Booking:
         try:
             with self._uow.write(principal.site_id) as tx:
-                return self._create(tx, draft, principal, status)
+                return self._create(tx, draft, principal, status, decide)
         except DuplicateRequestId:
             with self._uow.read(principal.site_id) as tx:
                 winner = _replay(tx, draft)
             if winner is None:
-                raise Unavailable(
-                    "a concurrent request with this request_id did not finish; retry",
-                    reason="REQUEST_IN_FLIGHT",
-                ) from None
+                raise rules.RequestInFlight() from None
             return winner
 
     def _create(
-        self, tx: Transaction, draft: BookingDraft, principal: Principal, status: BookingStatus
+        self,
+        tx: Transaction,
+        draft: BookingDraft,
+        principal: Principal,
+        status: BookingStatus,
+        decide: Decide,
     ) -> Booking:
         if draft.request_id:
             earlier = _replay(tx, draft)
             if earlier is not None:
                 return earlier
-        now = self._clock()
-        service = _load_service(tx, draft)
-        rules.check_entity_for_service(draft, service)
-        participants = rules.count_participants(draft, service)
-        flow = draft.flow_control
-        rules.check_payment_option(
-            draft.selected_payment_option, service, flow.skip_selected_payment_option_validation
-        )
-        resolved = resolve_target(tx.catalog, draft, service, flow.skip_availability_validation)
-        rules.check_booking_policy(service, start_of(resolved), now, flow.ignore_booking_policy)
-        lock_units(tx, resolved.units)
+        hold = tx.holds.get(draft.hold_id) if draft.hold_id else None
+        if hold is not None:
+            draft = draft_from_hold(draft, hold)
+        request = self._request(tx, draft, hold)
+        lock_units(tx, request.units)
         if draft.request_id and not tx.serializes_writers:
             # A retry that committed while this call waited for the lock (PostgreSQL).
             earlier = _replay(tx, draft)
             if earlier is not None:
                 return earlier
-        placed = place(tx, resolved)
-        double_booked = rules.check_capacity(
-            placed.unit,
-            capacity=placed.capacity,
-            taken=tx.bookings.taken_spots(placed.unit),
-            participants=participants,
+        now = self._clock()
+        if hold is not None:
+            check_convertible(tx.holds.get(hold.id), now)
+        refresh_line_of(tx, request, now, actor_of(principal))
+        placement = decide(
+            tx,
+            request,
             status=status,
-            skip=flow.skip_availability_validation,
+            skip=draft.flow_control.skip_availability_validation,
+            exclusions=Exclusions(now, hold_id=draft.hold_id),
         )
-        target = stored_target(resolved, placed, status)
-        actor = Actor(principal.identity_type, principal.identity_id)
-        booking = _new_booking(
-            draft,
-            actor,
-            principal.site_id,
-            service,
-            target,
-            now,
-            status=status,
-            participants=participants,
-            double_booked=double_booked,
+        return _store(tx, draft, principal, request, placement, status, now)
+
+    def _request(self, tx: Transaction, draft: BookingDraft, hold: Hold | None) -> Request:
+        """What `draft` asks for, checked against the catalog, its policy and payment options."""
+        service = load_service(tx, draft)
+        rules.check_entity_for_service(draft, service)
+        participants = rules.count_participants(draft, service)
+        if hold is not None:
+            check_participants_match(hold, participants)
+        flow = draft.flow_control
+        rules.check_payment_option(
+            draft.selected_payment_option, service, flow.skip_selected_payment_option_validation
         )
-        tx.bookings.insert_booking(
-            booking,
-            buffer_after=target.buffer_after,
-            request_id=draft.request_id,
-            request_hash=draft.request_hash,
-        )
-        for message in creation_messages(booking, now):
-            tx.outbox.enqueue(message, now)
-        tx.bookings.append_event(EventType.BOOKING_CREATED, booking, actor, now)
-        return booking
+        return resolve(tx, draft, service, participants, self._clock())
+
+
+def _store(
+    tx: Transaction,
+    draft: BookingDraft,
+    principal: Principal,
+    request: Request,
+    placement: Placement,
+    status: BookingStatus,
+    now: datetime,
+) -> Booking:
+    """Insert the booking, settle its hold, and record its outbox items and event."""
+    actor = Actor(principal.identity_type, principal.identity_id)
+    booking = _new_booking(
+        draft,
+        actor,
+        principal.site_id,
+        request.service,
+        placement.target,
+        now,
+        status=status,
+        participants=request.participants,
+        double_booked=placement.double_booked,
+    )
+    if status is BookingStatus.WAITING_LIST:
+        line = tx.bookings.waiting_line(placement.target.unit)
+        booking = replace(booking, line_position=next_position(line))
+    tx.bookings.insert_booking(
+        booking,
+        buffer_after=placement.target.buffer_after,
+        request_id=draft.request_id,
+        request_hash=draft.request_hash,
+    )
+    if draft.hold_id:
+        settle_hold(tx, booking)
+    for message in creation_messages(booking, now):
+        tx.outbox.enqueue(message, now)
+    tx.bookings.append_event(EventType.BOOKING_CREATED, booking, actor, now)
+    return booking
+
+
+def settle_hold(tx: Transaction, booking: Booking) -> None:
+    """A CREATED booking keeps its hold's spots through the hold; any other status ends it (a
+    CONFIRMED or PENDING booking holds the spots itself)."""
+    tx.holds.attach_booking(booking.hold_id, booking.id)
+    if booking.status is not BookingStatus.CREATED:
+        tx.holds.release(booking.hold_id)
 
 
 def _replay(tx: Transaction, draft: BookingDraft) -> Booking | None:
@@ -125,31 +186,6 @@ def _replay(tx: Transaction, draft: BookingDraft) -> Booking | None:
     if request_hash != draft.request_hash:
         raise rules.RequestIdReused(draft.request_id)
     return booking
-
-
-def _load_service(tx: Transaction, draft: BookingDraft) -> Service:
-    """The booked service: named by the request, else by its schedule or its session."""
-    if draft.service_id:
-        return tx.catalog.get_service(draft.service_id)
-    if draft.schedule is not None:
-        try:
-            return tx.catalog.get_service_by_schedule(draft.schedule.schedule_id)
-        except NotFound as error:
-            raise FailedPrecondition.on_field(
-                f"{SCHEDULE}.schedule_id", "no such schedule", rules.SCHEDULE_NOT_FOUND
-            ) from error
-    assert draft.slot is not None
-    return _service_of_session(tx, draft.slot.session_id)
-
-
-def _service_of_session(tx: Transaction, session_id: str) -> Service:
-    """A slot holding only a session id books that session's service (SPEC 3.3)."""
-    service_id = tx.catalog.service_id_of_session(session_id)
-    if service_id is None:
-        raise FailedPrecondition.on_field(
-            f"{SLOT}.session_id", f"no session {session_id!r}", rules.SESSION_NOT_FOUND
-        )
-    return tx.catalog.get_service(service_id)
 
 
 def _new_booking(
@@ -193,4 +229,5 @@ def _new_booking(
         flow_control=draft.flow_control,
         created_date=now,
         updated_date=now,
+        hold_id=draft.hold_id,
     )

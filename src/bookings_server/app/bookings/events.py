@@ -4,6 +4,13 @@ The follower polls the events table (so events committed by other server process
 too): it reads at most `batch_size` events per read transaction, closes the transaction, and
 yields them one at a time, so no transaction stays open while the consumer handles an event
 and at most one batch per follower sits in memory.
+
+Events outlive their retention only until the worker purges them (app/retention.py), a prefix
+of the site's stream at a time. Each read also reads the site's purge horizon, after the
+batch: a cursor below it would skip purged events, so the stream fails with
+FAILED_PRECONDITION `CURSOR_EXPIRED` instead (the consumer must resynchronise from the
+current state and restart from the horizon). The empty cursor means "the oldest event still
+kept" and never expires.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from dataclasses import dataclass
 
 from bookings_server.app.unit_of_work import UnitOfWork
 from bookings_server.domain.booking_events import BookingEvent
+from bookings_server.domain.errors import FailedPrecondition
 
 #: Events read per transaction.
 DEFAULT_BATCH_SIZE = 100
@@ -37,15 +45,40 @@ class EventFollower:
         active: Callable[[], bool],
         stopping: threading.Event,
     ) -> Iterator[BookingEvent]:
-        """The site's events after sequence `after`, forever, until `active()` turns false or
-        `stopping` is set."""
+        """The site's events after sequence `after` (0: from the oldest kept), forever, until
+        `active()` turns false or `stopping` is set. Raises CURSOR_EXPIRED when events after
+        the position were purged."""
+        positioned = after > 0
         while active() and not stopping.is_set():
-            with self.uow.read(site_id) as tx:
-                batch = tx.bookings.events_after(after, self.batch_size)
+            batch, purged_through = self._read(site_id, after)
+            if purged_through > after:
+                if positioned:
+                    raise _cursor_expired(purged_through)
+                after = purged_through
+                continue
             for event in batch:
                 if not active():
                     return
                 yield event
                 after = event.sequence
+                positioned = True
             if len(batch) < self.batch_size:
                 stopping.wait(self.poll_interval)
+
+    def _read(self, site_id: str, after: int) -> tuple[list[BookingEvent], int]:
+        """A batch after `after`, and then the purge horizon (the order makes the check safe:
+        store/event_retention.py)."""
+        with self.uow.read(site_id) as tx:
+            batch = tx.bookings.events_after(after, self.batch_size)
+            return batch, tx.event_history.purged_through()
+
+
+def _cursor_expired(purged_through: int) -> FailedPrecondition:
+    """The error for a position whose next events were purged; `oldest_cursor` is where the
+    kept events start (resuming there knowingly accepts the gap)."""
+    return FailedPrecondition(
+        "events after this cursor were purged (older than the event retention); "
+        "resynchronise, then watch again from oldest_cursor",
+        "CURSOR_EXPIRED",
+        oldest_cursor=str(purged_through),
+    )

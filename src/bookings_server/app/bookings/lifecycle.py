@@ -11,12 +11,14 @@ happens under the lock and is not repeated.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bookings_server.app.bookings.staff_assignment import is_unassigned, pick, unassigned_target
-from bookings_server.app.bookings.targets import AnyStaffTarget, Target
+from bookings_server.app.bookings.targets import AnyStaffTarget, Exclusions, Target
+from bookings_server.app.bookings.units import lock_units, unit_capacity
+from bookings_server.app.bookings.waiting_list import refresh_offers
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain.booking import (
@@ -26,8 +28,8 @@ from bookings_server.domain.booking import (
     EventType,
     PaymentStatus,
 )
-from bookings_server.domain.booking_rules import MISSING_PERMISSION, course_capacity
-from bookings_server.domain.capacity import CapacityUnit, UnitKind, unit_of
+from bookings_server.domain.booking_rules import MISSING_PERMISSION, no_room
+from bookings_server.domain.capacity import CapacityUnit, unit_of
 from bookings_server.domain.catalog import Service
 from bookings_server.domain.errors import Aborted, PermissionDenied
 from bookings_server.domain.identity import Permission, Principal
@@ -40,6 +42,7 @@ from bookings_server.domain.lifecycle import (
     check_revision,
     conflicts,
     decide_confirm_or_decline,
+    decide_mark_pending,
     force_confirm,
     overbooks,
     require_allowed,
@@ -66,6 +69,8 @@ class LockedBooking:
     unit: CapacityUnit
     #: The stored buffer after the booking's end (kept by changes that do not move it).
     buffer_after: timedelta
+    #: The time of the decision: holds live at it count as taken.
+    now: datetime
     #: An "any staff member" appointment about to take capacity: who could take it (locked).
     any_staff: AnyStaffTarget | None = None
     #: The booking as stored, before `placed` gave it a staff member.
@@ -91,8 +96,13 @@ class LockedBooking:
     def capacity(self) -> int:
         return unit_capacity(self.tx, self.unit, self.service)
 
+    @property
+    def exclusions(self) -> Exclusions:
+        """The counts of a decision leave out the booking itself and the hold it came from."""
+        return Exclusions(self.now, booking_id=self.booking.id)
+
     def taken_by_others(self) -> int:
-        return self.tx.bookings.taken_spots(self.unit, exclude_booking_id=self.booking.id)
+        return self.exclusions.taken(self.tx, self.unit)
 
     def fit(self) -> tuple[bool, bool]:
         """(conflicts, overbooks): whether the booking conflicts by SPEC 4's rules, and
@@ -105,17 +115,6 @@ class LockedBooking:
 
 
 Decide = Callable[[LockedBooking], Outcome]
-
-
-def unit_capacity(tx: Transaction, unit: CapacityUnit, service: Service) -> int:
-    """Spots of the unit: the session's capacity, the course's smallest session, or 1 for a
-    staff member (an appointment holds its staff member exclusively)."""
-    if unit.kind is UnitKind.SESSION:
-        return tx.catalog.session_capacity(unit.id)
-    if unit.kind is UnitKind.SCHEDULE:
-        sessions = tx.catalog.list_schedule_sessions(service.id)
-        return course_capacity(service, sessions)
-    return 1
 
 
 class BookingLifecycle:
@@ -192,6 +191,47 @@ class BookingLifecycle:
             notification,
         )
 
+    def mark_pending(
+        self,
+        principal: Principal,
+        booking_id: str,
+        *,
+        revision: int,
+        payment_status: PaymentStatus | None,
+        notification: Notification,
+    ) -> Booking:
+        """CREATED to PENDING, for services that require manual approval (or a caller who may
+        override availability); capacity is decided as for a confirmation."""
+        validate_revision(revision, required=True)
+
+        def decide(locked: LockedBooking) -> Outcome:
+            if not locked.service.require_manual_approval:
+                _require_override(principal)
+            conflict, overbooked = locked.fit()
+            outcome = decide_mark_pending(
+                conflict=conflict,
+                overbooked=overbooked,
+                payment_status=payment_status or locked.booking.payment_status,
+            )
+            if outcome is None:
+                raise no_room(
+                    locked.unit,
+                    capacity=locked.capacity(),
+                    taken=locked.taken_by_others(),
+                    participants=locked.booking.participants,
+                )
+            return outcome
+
+        return self._transition(
+            principal,
+            booking_id,
+            Action.MARK_PENDING,
+            revision,
+            decide,
+            payment_status,
+            notification,
+        )
+
     def cancel(
         self,
         principal: Principal,
@@ -235,13 +275,11 @@ class BookingLifecycle:
     ) -> Booking:
         now = now or self._clock()
         with self._uow.write(principal.site_id) as tx:
-            locked = self._lock(tx, booking_id, action)
+            locked = self.lock(tx, booking_id, action, now, actor_of(principal))
             check_revision(locked.booking, revision)
             require_allowed(action, locked.booking.status)
             if locked.any_staff is not None:
-                locked = locked.placed(
-                    pick(tx, locked.any_staff, exclude_booking_id=locked.booking.id)
-                )
+                locked = locked.placed(pick(tx, locked.any_staff, locked.exclusions))
             outcome = decide(locked)
             booking = locked.decided(outcome)
             if not changes(booking, outcome, payment_status) and not notification.notify:
@@ -255,11 +293,15 @@ class BookingLifecycle:
                 buffer_after=locked.buffer_after,
             )
             record_change(tx, principal, stored, outcome.event_type, notification, now)
+            refresh_offers(tx, locked.unit, locked.service, now, actor_of(principal))
             return stored
 
     @staticmethod
-    def _lock(tx: Transaction, booking_id: str, action: Action) -> LockedBooking:
-        """The booking re-read under the locks of the units it holds or is about to take."""
+    def lock(
+        tx: Transaction, booking_id: str, action: Action, now: datetime, actor: Actor
+    ) -> LockedBooking:
+        """The booking re-read under the locks of the units it holds or is about to take, after
+        its waiting list (if any) was refreshed under the same lock."""
         booking, buffer_after = tx.bookings.get_booking_and_buffer(booking_id)
         service = tx.catalog.get_service(booking.service_id)
         unit = unit_of(booking, service)
@@ -268,13 +310,15 @@ class BookingLifecycle:
             any_staff = unassigned_target(tx.catalog, booking, service)
         if not tx.serializes_writers:
             lock_units(tx, _units_to_lock(booking, service, unit, any_staff))
+        refreshed = refresh_offers(tx, unit, service, now, actor)
+        if refreshed or not tx.serializes_writers:
             booking, buffer_after = tx.bookings.get_booking_and_buffer(booking_id)
             check_unit_unchanged(booking, service, unit)
-        return LockedBooking(tx, booking, service, unit, buffer_after, any_staff)
+        return LockedBooking(tx, booking, service, unit, buffer_after, now, any_staff)
 
 
 #: The calls that may make a booking take capacity, and so assign an "any staff" appointment.
-_TAKING_CAPACITY = frozenset({Action.CONFIRM_OR_DECLINE, Action.CONFIRM})
+_TAKING_CAPACITY = frozenset({Action.CONFIRM_OR_DECLINE, Action.CONFIRM, Action.MARK_PENDING})
 
 
 def _units_to_lock(
@@ -286,18 +330,6 @@ def _units_to_lock(
     if is_unassigned(booking, service):
         return ()
     return (unit,)
-
-
-def lock_units(tx: Transaction, units: Iterable[CapacityUnit]) -> None:
-    """Lock every unit (in key order, so two callers never wait on each other in a cycle).
-
-    Units that share a lock key are locked once. Nothing is re-read under the lock from rows
-    the session cached before it: bookings and session capacities are read with Core
-    statements, so they reflect the previous lock holder's commit.
-    """
-    by_key = {unit.lock_key: unit for unit in units}
-    for key in sorted(by_key):
-        tx.lock(by_key[key])
 
 
 def reread(tx: Transaction, booking: Booking, service: Service, unit: CapacityUnit) -> Booking:
@@ -332,6 +364,9 @@ def record_change(
             tx.outbox.enqueue(message, now)
     if booking.status in (BookingStatus.CANCELED, BookingStatus.DECLINED):
         tx.outbox.discard_unsent(booking.id, OutboxKind.SMS_REMINDER)
+    if booking.hold_id:
+        # Confirmed, declined, canceled or moved: the hold's spots are no longer its to keep.
+        tx.holds.release(booking.hold_id)
     tx.bookings.append_event(event_type, booking, actor_of(principal), now)
 
 
@@ -344,6 +379,17 @@ def with_notification(booking: Booking, notification: Notification) -> Booking:
 
 def actor_of(principal: Principal) -> Actor:
     return Actor(principal.identity_type, principal.identity_id)
+
+
+def _require_override(principal: Principal) -> None:
+    """A booking of a service without manual approval goes PENDING only by an override."""
+    if not principal.has_permission(Permission.OVERRIDE_AVAILABILITY):
+        raise PermissionDenied(
+            "the service does not require manual approval: marking its bookings PENDING needs "
+            f"the {Permission.OVERRIDE_AVAILABILITY} permission",
+            MISSING_PERMISSION,
+            permission=Permission.OVERRIDE_AVAILABILITY,
+        )
 
 
 def require_permission(principal: Principal, permission: str, field: str) -> None:

@@ -15,7 +15,6 @@ from datetime import datetime
 
 from bookings_server.app.bookings.lifecycle import (
     Notification,
-    lock_units,
     record_change,
     reread,
     with_notification,
@@ -26,7 +25,13 @@ from bookings_server.app.bookings.staff_assignment import (
     start_of,
     stored_target,
 )
-from bookings_server.app.bookings.targets import AnyStaffTarget, Target, resolve_slot_target
+from bookings_server.app.bookings.targets import (
+    AnyStaffTarget,
+    Exclusions,
+    Target,
+    resolve_slot_target,
+)
+from bookings_server.app.bookings.units import lock_units
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain import booking_rules as rules
@@ -136,8 +141,9 @@ def _move(
 ) -> Booking:
     """Store `current` at `resolved` if there is room (`skip`: whether or not), its SMS
     reminder rescheduled; under the locks of the old unit and every new one."""
-    placed = place(tx, resolved, exclude_booking_id=current.id)
-    taken = tx.bookings.taken_spots(placed.unit, exclude_booking_id=current.id)
+    exclusions = Exclusions(now, booking_id=current.id)
+    placed = place(tx, resolved, exclusions)
+    taken = exclusions.taken(tx, placed.unit)
     rules.check_capacity(
         placed.unit,
         capacity=placed.capacity,

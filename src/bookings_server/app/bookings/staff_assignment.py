@@ -13,6 +13,7 @@ from datetime import datetime
 
 from bookings_server.app.bookings.targets import (
     AnyStaffTarget,
+    Exclusions,
     StaffCandidateTarget,
     Target,
     any_staff_target,
@@ -26,12 +27,10 @@ from bookings_server.domain.timezones import load_zone
 from bookings_server.store.catalog_repository import CatalogRepository
 
 
-def place(
-    tx: Transaction, target: Target | AnyStaffTarget, *, exclude_booking_id: str = ""
-) -> Target:
+def place(tx: Transaction, target: Target | AnyStaffTarget, exclusions: Exclusions) -> Target:
     """Where a booking takes room: `target` itself, or the staff member `pick` chooses."""
     if isinstance(target, AnyStaffTarget):
-        return pick(tx, target, exclude_booking_id=exclude_booking_id)
+        return pick(tx, target, exclusions)
     return target
 
 
@@ -80,7 +79,7 @@ def start_of(target: Target | AnyStaffTarget) -> datetime:
     return target.start
 
 
-def pick(tx: Transaction, target: AnyStaffTarget, *, exclude_booking_id: str = "") -> Target:
+def pick(tx: Transaction, target: AnyStaffTarget, exclusions: Exclusions) -> Target:
     """The candidate the booking goes to: a free one with the fewest bookings that day, else
     (nobody free) the least loaded, whose unit then counts as taken."""
     loads = tx.bookings.holding_per_staff(
@@ -89,10 +88,7 @@ def pick(tx: Transaction, target: AnyStaffTarget, *, exclude_booking_id: str = "
     seen = [
         StaffCandidate(
             staff_id=candidate.staff.id,
-            free=tx.bookings.taken_spots(
-                candidate.target.unit, exclude_booking_id=exclude_booking_id
-            )
-            == 0,
+            free=exclusions.taken(tx, candidate.target.unit) == 0,
             load=loads[candidate.staff.id],
         )
         for candidate in target.candidates

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bookings_server.app.unit_of_work import Transaction
 from bookings_server.domain import booking_rules as rules
 from bookings_server.domain.availability.slots import is_offered_by_working_hours
 from bookings_server.domain.booking import BookedSchedule, BookedSlot, SlotResource
@@ -68,6 +69,23 @@ class AnyStaffTarget:
     def unassigned(self) -> Target:
         """What a booking that takes no capacity stores: the slot without a staff member."""
         return replace(self.candidates[0].target, slot=self.slot)
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """What a count of taken spots leaves out, and the time holds are judged live at."""
+
+    now: datetime
+    #: The booking being decided or moved, and the hold it was made from.
+    booking_id: str = ""
+    #: The hold a new booking is made from.
+    hold_id: str = ""
+
+    def taken(self, tx: Transaction, unit: CapacityUnit) -> int:
+        """Participants holding room in `unit` besides the excluded booking and hold."""
+        return tx.bookings.taken_spots(
+            unit, now=self.now, exclude_booking_id=self.booking_id, exclude_hold_id=self.hold_id
+        )
 
 
 def resolve_target(
@@ -178,6 +196,7 @@ def _find_staff(catalog: CatalogRepository, staff_member_id: str) -> StaffMember
     if not staff_member_id:
         return None
     try:
-        return catalog.get_staff_member(staff_member_id)
+        staff = catalog.get_staff_member(staff_member_id)
     except NotFound:
         return None
+    return staff if staff.deleted_date is None else None

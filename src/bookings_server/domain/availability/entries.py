@@ -2,7 +2,8 @@
 computed from.
 
 Pure data: `AvailabilityData` is what the caller loads for a query, `AvailabilityEntry` one
-appointment slot, class session or course, and `AvailabilityPage` one page of them.
+appointment slot, class session or course, `AvailabilityPage` one page of them and
+`EntryPosition` where a page ends (what its page token holds, see paging.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ __all__ = [
     "AvailabilityData",
     "AvailabilityEntry",
     "AvailabilityPage",
+    "EntryKey",
+    "EntryPosition",
     "Occupancy",
     "PageRow",
     "WaitingListSpots",
@@ -34,10 +37,30 @@ BOOKING_WINDOW_MARGIN = timedelta(days=1)
 
 @dataclass(frozen=True)
 class Occupancy:
-    """Participants holding a session or course: CONFIRMED + PENDING, and on the waiting list."""
+    """Participants holding a session or course: CONFIRMED + PENDING bookings and live holds
+    (`taken`), those on the waiting list, and those of the list whose offer runs."""
 
     taken: int = 0
     waiting: int = 0
+    offered: int = 0
+
+
+#: An entry's place within its phase (bookable or not): start, end, service id, resource id,
+#: session id, schedule id. Unique per entry, so it orders the answer totally.
+EntryKey = tuple[datetime, datetime, str, str, str, str]
+
+
+@dataclass(frozen=True)
+class EntryPosition:
+    """The last entry of a page: the next page starts strictly after it (keyset paging).
+
+    `day_count` is how many entries its local day has in the answer up to and including it
+    (0 without slots_per_day), so the next page goes on counting that day.
+    """
+
+    bookable: bool
+    key: EntryKey
+    day_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -111,7 +134,8 @@ PageRow = tuple[AvailabilityEntry, datetime, datetime, str, str]
 @dataclass(frozen=True)
 class AvailabilityPage:
     rows: tuple[PageRow, ...]
-    next_page_token: str
+    #: Where the next page starts after; None on the last page.
+    next_position: EntryPosition | None
     #: The zone local times are reported in.
     timezone: str
 

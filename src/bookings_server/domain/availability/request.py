@@ -1,20 +1,18 @@
-"""A QueryAvailability request as plain data: validation and page tokens (SPEC section 5).
+"""A QueryAvailability request as plain data, and its validation (SPEC section 5).
 
 Field names in violations are the proto field names ("end_date", "timezone", ...), so a
-client can point at the field it got wrong.
+client can point at the field it got wrong. The page token is read by paging.py.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bookings_server.domain.errors import FieldViolation, InvalidArgument
-from bookings_server.domain.timezones import load_zone
+from bookings_server.domain.timezones import load_zone, zone_violation
 
 #: The widest range one query may cover.
 MAX_RANGE = timedelta(days=31)
@@ -24,7 +22,6 @@ MAX_PAGE_SIZE = 1000
 #: Most services and resources one query may name (each costs catalog reads).
 MAX_SERVICE_IDS = 50
 MAX_RESOURCE_IDS = 100
-_TOKEN_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -42,6 +39,9 @@ class AvailabilityQuery:
     slots_per_day: int = 0
     page_size: int = 0
     page_token: str = ""
+    #: Appointments: one entry per (service, start) for all staff members, not one per staff
+    #: member (SPEC section 9).
+    merge_staff: bool = False
 
     @property
     def effective_page_size(self) -> int:
@@ -70,44 +70,10 @@ class AvailabilityQuery:
             "bookable": self.bookable,
             "open_spots": self.min_open_spots,
             "slots_per_day": self.slots_per_day,
+            "merge_staff": self.merge_staff,
         }
         encoded = json.dumps(selection, sort_keys=True).encode()
         return hashlib.sha256(encoded).hexdigest()[:32]
-
-
-def encode_page_token(query: AvailabilityQuery, offset: int) -> str:
-    """An opaque token for the page starting at `offset` of this query's entries."""
-    payload = json.dumps({"v": _TOKEN_VERSION, "o": offset, "q": query.fingerprint()})
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def decode_page_token(query: AvailabilityQuery) -> int:
-    """The offset the query's page_token points at (0 without a token).
-
-    A token that is malformed or was issued for a different query is INVALID_ARGUMENT.
-    """
-    if not query.page_token:
-        return 0
-    invalid = InvalidArgument.field(
-        "page_token", "not a page token of this query (send the same request with it)"
-    )
-    padded = query.page_token + "=" * (-len(query.page_token) % 4)
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise invalid from error
-    if not isinstance(payload, dict):
-        raise invalid
-    offset = payload.get("o")
-    if (
-        payload.get("v") != _TOKEN_VERSION
-        or payload.get("q") != query.fingerprint()
-        or not isinstance(offset, int)
-        or isinstance(offset, bool)
-        or offset < 0
-    ):
-        raise invalid
-    return offset
 
 
 def _range_violations(query: AvailabilityQuery) -> list[FieldViolation]:
@@ -138,7 +104,7 @@ def _field_violations(query: AvailabilityQuery) -> list[FieldViolation]:
         violations.append(FieldViolation("service_id", f"at most {MAX_SERVICE_IDS} service ids"))
     violations.extend(_range_violations(query))
     if query.timezone and load_zone(query.timezone) is None:
-        violations.append(FieldViolation("timezone", f"unknown IANA time zone {query.timezone!r}"))
+        violations.append(zone_violation("timezone", query.timezone))
     if any(not resource_id for resource_id in query.resource_ids):
         violations.append(FieldViolation("resource_id", "resource ids must not be empty"))
     elif len(query.resource_ids) > MAX_RESOURCE_IDS:
@@ -153,10 +119,9 @@ def _field_violations(query: AvailabilityQuery) -> list[FieldViolation]:
     return violations
 
 
-def validate_query(query: AvailabilityQuery) -> int:
-    """Check the request; returns the paging offset. Raises InvalidArgument listing every
-    invalid field at once."""
+def validate_query(query: AvailabilityQuery) -> None:
+    """Check the request (but for its page token, see paging.py). Raises InvalidArgument
+    listing every invalid field at once."""
     violations = _field_violations(query)
     if violations:
         raise InvalidArgument.of(violations)
-    return decode_page_token(query)

@@ -243,9 +243,15 @@ class FreeTime:
         self.always = self._blocked.empty and self._busy.empty
 
     def is_free(self, start: datetime, end: datetime) -> bool:
-        return not self._blocked.overlaps(start, end) and not self._busy.overlaps(
-            start, end + self._buffer
-        )
+        return not self.is_blocked(start, end) and not self.is_booked(start, end)
+
+    def is_blocked(self, start: datetime, end: datetime) -> bool:
+        """The slot itself overlaps blocked time: the staff member does not offer it."""
+        return self._blocked.overlaps(start, end)
+
+    def is_booked(self, start: datetime, end: datetime) -> bool:
+        """The slot plus its buffer overlaps a booking plus that booking's buffer."""
+        return self._busy.overlaps(start, end + self._buffer)
 
 
 def open_slots(

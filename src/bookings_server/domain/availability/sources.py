@@ -1,59 +1,43 @@
 """Where QueryAvailability's entries come from: one source per service (and staff member).
 
-A source produces its entries for one phase (bookable, then not bookable) in sort-key order,
-as compact `Candidate`s; the query merges the sources' runs and builds only the page's
-entries. Class sessions and courses are few and built up front (`ListSource`); appointment
-slots are generated lazily from working hours (`AppointmentSource`).
+A source produces its entries for one phase (bookable, then not bookable) in key order, as
+compact `Candidate`s (candidates.py); the query merges the sources' runs and builds only the
+page's entries. Class sessions and courses are few and built up front (`ListSource`);
+appointment slots are generated lazily from working hours, per staff member
+(`AppointmentSource`) or for all of them at once (merged_staff.py).
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from typing_extensions import override
 
+from bookings_server.domain.availability.candidates import (
+    Candidate,
+    Source,
+    Window,
+    after_floor,
+    policy_windows,
+)
 from bookings_server.domain.availability.entries import (
     AvailabilityData,
     AvailabilityEntry,
+    EntryKey,
     Occupancy,
     WaitingListSpots,
 )
+from bookings_server.domain.availability.merged_staff import MergedStaffSource
 from bookings_server.domain.availability.request import AvailabilityQuery
 from bookings_server.domain.availability.slots import BusyInterval, FreeTime, iter_slot_starts
 from bookings_server.domain.booking import BookedSlot, SlotResource
 from bookings_server.domain.catalog import Service, ServiceType, Session, StaffMember
-from bookings_server.domain.policy import (
-    PolicyViolations,
-    bookable_starts,
-    clamped_shift,
-    policy_violations,
-)
+from bookings_server.domain.policy import PolicyViolations, bookable_starts, policy_violations
 
-_MICROSECOND = timedelta(microseconds=1)
-
-#: A candidate entry in the answer's order, without the cost of building it:
-#: (start, end, service id, resource id, session id, schedule id, source index, position).
-#: The first six are the sort key after `bookable`; source index and position make equal keys
-#: keep the order in which the entries were found, as a stable sort would.
-Candidate = tuple[datetime, datetime, str, str, str, str, int, int]
-#: A half-open range of slot starts.
-_Window = tuple[datetime, datetime]
-
-
-class Source(ABC):
-    """The entries of one service (and staff member), produced in sort-key order per phase."""
-
-    @abstractmethod
-    def candidates(self, bookable: bool, start: datetime, end: datetime) -> Iterator[Candidate]:
-        """This source's entries for the query range [start, end) that are (not) `bookable`,
-        in sort-key order."""
-
-    @abstractmethod
-    def pattern(self, candidate: Candidate) -> AvailabilityEntry:
-        """The entry `candidate` stands for, but for its times (see `PageRow`)."""
+__all__ = ["AppointmentSource", "EntryFactory", "ListSource", "build_sources"]
 
 
 class ListSource(Source):
@@ -62,27 +46,30 @@ class ListSource(Source):
     def __init__(self, index: int, entries: Iterable[AvailabilityEntry]) -> None:
         self._index = index
         self._entries = sorted(entries, key=AvailabilityEntry.sort_key)
+        #: Per phase: the keys of its entries, in order, and their positions in `_entries`.
+        self._keys: dict[bool, list[EntryKey]] = {True: [], False: []}
+        self._positions: dict[bool, list[int]] = {True: [], False: []}
+        for position, entry in enumerate(self._entries):
+            self._keys[entry.bookable].append(_entry_key(entry))
+            self._positions[entry.bookable].append(position)
 
     @override
-    def candidates(self, bookable: bool, start: datetime, end: datetime) -> Iterator[Candidate]:
-        for position, entry in enumerate(self._entries):
-            if entry.bookable == bookable:
-                slot = entry.slot
-                assert slot.end is not None
-                yield (
-                    entry.start,
-                    slot.end,
-                    slot.service_id,
-                    slot.resource.id,
-                    slot.session_id,
-                    entry.schedule_id,
-                    self._index,
-                    position,
-                )
+    def candidates(
+        self, bookable: bool, start: datetime, end: datetime, after: EntryKey | None = None
+    ) -> Iterator[Candidate]:
+        keys, positions = self._keys[bookable], self._positions[bookable]
+        first = 0 if after is None else bisect.bisect_right(keys, after)
+        for key, position in zip(keys[first:], positions[first:], strict=True):
+            yield (*key, self._index, position)
 
     @override
     def pattern(self, candidate: Candidate) -> AvailabilityEntry:
         return self._entries[candidate[7]]
+
+
+def _entry_key(entry: AvailabilityEntry) -> EntryKey:
+    key = entry.sort_key()
+    return key[1:]
 
 
 class AppointmentSource(Source):
@@ -112,32 +99,29 @@ class AppointmentSource(Source):
         self.open_spots = max(0, service.default_capacity)
         self._bookable = bookable_starts(service, now)
         self._patterns: dict[tuple[bool, bool], AvailabilityEntry] = {}
-        self._any_bookable = self.open_spots > 0 and self._bookable.accepts_some_start
 
-    def _windows(self, bookable: bool, start: datetime, end: datetime) -> list[_Window]:
-        low, until = self._bookable.earliest, self._bookable.latest
-        high = None if until is None else clamped_shift(until, _MICROSECOND)
-        if not self._any_bookable:
-            windows = [] if bookable else [(start, end)]
-        elif bookable:
-            windows = [(max(start, low), end if high is None else min(end, high))]
-        else:
-            windows = [(start, min(end, low))]
-            if high is not None:
-                windows.append((max(start, high), end))
-        return [(a, b) for a, b in windows if a < b]
+    def _windows(self, bookable: bool, start: datetime, end: datetime) -> list[Window]:
+        if self.open_spots <= 0:
+            return [] if bookable else [(start, end)]
+        accepted, refused = policy_windows(self._bookable, start, end)
+        return accepted if bookable else refused
 
     @override
-    def candidates(self, bookable: bool, start: datetime, end: datetime) -> Iterator[Candidate]:
+    def candidates(
+        self, bookable: bool, start: datetime, end: datetime, after: EntryKey | None = None
+    ) -> Iterator[Candidate]:
         duration, free = self._duration, self._free
         service_id, staff_id, index = self._service.id, self._staff.id, self._index
-        for low, high in self._windows(bookable, start, end):
+        for low, high in after_floor(self._windows(bookable, start, end), after):
             for slot_start in iter_slot_starts(
                 self._staff, duration, self._service.buffer_after, low, high
             ):
                 slot_end = slot_start + duration
-                if free.always or free.is_free(slot_start, slot_end):
-                    yield (slot_start, slot_end, service_id, staff_id, "", "", index, 0)
+                if not (free.always or free.is_free(slot_start, slot_end)):
+                    continue
+                candidate = (slot_start, slot_end, service_id, staff_id, "", "", index, 0)
+                if after is None or slot_start != after[0] or candidate[:6] > after:
+                    yield candidate
 
     @override
     def pattern(self, candidate: Candidate) -> AvailabilityEntry:
@@ -203,7 +187,8 @@ class EntryFactory:
     ) -> AvailabilityEntry:
         assert slot.start is not None and slot.end is not None
         violations = policy_violations(service, slot.start, self._now)
-        open_spots = max(0, total_spots - occupancy.taken)
+        free = max(0, total_spots - occupancy.taken)
+        open_spots = max(0, free - occupancy.offered)
         return AvailabilityEntry(
             slot=slot,
             bookable=open_spots > 0 and not violations.any,
@@ -212,6 +197,7 @@ class EntryFactory:
             violations=violations,
             waiting_list=self._waiting_list(service, occupancy.waiting),
             schedule_id=schedule_id,
+            locked=free > 0 and open_spots == 0,
         )
 
     def class_sessions(
@@ -279,6 +265,18 @@ class EntryFactory:
         return [self.entry(service, slot, capacity, occupancy, service.schedule_id)]
 
 
+def _service_staff(
+    service: Service, query: AvailabilityQuery, data: AvailabilityData
+) -> list[StaffMember]:
+    """The staff members of the service, each once, restricted to the queried resources."""
+    resource_ids = query.resource_filter
+    return [
+        data.staff[staff_id]
+        for staff_id in dict.fromkeys(service.staff_member_ids)
+        if staff_id in data.staff and (not resource_ids or staff_id in resource_ids)
+    ]
+
+
 def _appointment_sources(
     service: Service,
     query: AvailabilityQuery,
@@ -286,27 +284,28 @@ def _appointment_sources(
     factory: EntryFactory,
     now: datetime,
     first_index: int,
-) -> list[AppointmentSource]:
-    """One source per staff member of the service (restricted to the queried resources)."""
-    if service.duration is None or max(0, service.default_capacity) < query.min_open_spots:
+) -> list[Source]:
+    """One source per staff member of the service, or with `merge_staff` one for them all."""
+    staff = _service_staff(service, query, data)
+    if service.duration is None or not staff:
         return []
-    sources: list[AppointmentSource] = []
-    resource_ids = query.resource_filter
-    for staff_id in dict.fromkeys(service.staff_member_ids):
-        staff = data.staff.get(staff_id)
-        if staff is None or (resource_ids and staff_id not in resource_ids):
-            continue
-        sources.append(
-            AppointmentSource(
-                first_index + len(sources),
-                service,
-                staff,
-                factory.resource(staff_id),
-                data.busy.get(staff_id, ()),
-                now,
-            )
+    if query.merge_staff:
+        return [
+            MergedStaffSource(first_index, service, staff, data.busy, now, query.min_open_spots)
+        ]
+    if max(0, service.default_capacity) < query.min_open_spots:
+        return []
+    return [
+        AppointmentSource(
+            first_index + offset,
+            service,
+            member,
+            factory.resource(member.id),
+            data.busy.get(member.id, ()),
+            now,
         )
-    return sources
+        for offset, member in enumerate(staff)
+    ]
 
 
 def _group_entries(

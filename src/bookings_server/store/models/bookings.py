@@ -47,6 +47,10 @@ class BookingRow(Base):
     request_hash: Mapped[str | None] = mapped_column(String)
     #: Lower-cased, for the case-insensitive contact email filter.
     contact_email: Mapped[str] = mapped_column(String)
+    #: A WAITING_LIST booking's place in its unit's line (SPEC section 10); NULL off the list.
+    line_position: Mapped[int | None] = mapped_column(BigInteger)
+    #: Until when a freed spot is offered to this WAITING_LIST booking; NULL without an offer.
+    offer_expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_type: Mapped[str] = mapped_column(String)
     created_by_id: Mapped[str] = mapped_column(String)
     created_date: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -62,6 +66,7 @@ class BookingRow(Base):
         Index(None, "site_id", "start_date", "id"),
         Index(None, "site_id", "created_date", "id"),
         Index(None, "site_id", "contact_email"),
+        Index(None, "offer_expires"),
     )
 
 

@@ -40,9 +40,11 @@ class ServiceRow(Base):
     cancellation_window_seconds: Mapped[int]
     waiting_list_enabled: Mapped[bool]
     waiting_list_capacity: Mapped[int]
+    waiting_list_reservation_seconds: Mapped[int]
     location: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_date: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("site_id", "schedule_id"),
@@ -63,6 +65,7 @@ class StaffMemberRow(Base):
     schedule_id: Mapped[str] = mapped_column(String)
     created_date: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("site_id", "schedule_id"),
@@ -151,6 +154,7 @@ class SessionRow(Base):
     recurrence_id: Mapped[str] = mapped_column(String)
     created_date: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         ForeignKeyConstraint(["site_id", "service_id"], ["services.site_id", "services.id"]),
