@@ -22,6 +22,10 @@ Workloads (--workloads, comma separated, default all):
   avail_1m        avail_7x5 with --large-bookings (1,000,000) stored
   reuseport       noop, create and avail_7x5 on two server processes sharing one port
                   (SO_REUSEPORT) versus one, both over 4 client connections
+  observability   noop and create on a server with --metrics-address and OTLP tracing on
+                  (every call sampled, exported to bench/otlp_sink.py, /metrics scraped every
+                  5 s) versus the plain one, alternating for --observability-rounds rounds
+                  (bench/observability_cost.py)
 
 Examples:
   python bench/run.py                                   # everything on SQLite, 10 s each
@@ -51,6 +55,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_harness as harness
 import bulk_confirm
+import observability_cost
 from count_statements import read_counts
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -64,6 +69,7 @@ ALL_WORKLOADS = (
     "avail_1k",
     "avail_1m",
     "reuseport",
+    "observability",
 )
 PG_DIR = Path("/tmp/bookings-bench-pg")
 #: The project's throwaway PostgreSQL; PG_DURABLE=1 keeps fsync and synchronous commit on.
@@ -150,16 +156,23 @@ def postgres_settings(url: str) -> dict[str, str]:
 # ---------------------------------------------------------------- servers and load
 
 
-def start_server(run: Run, *, name: str, port: int) -> harness.ServerProcess:
+def start_server(
+    run: Run,
+    *,
+    name: str,
+    port: int,
+    extra_args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> harness.ServerProcess:
     server = harness.ServerProcess(
         data_dir=run.data_dir,
         port=port,
         database_url=run.args.database_url
         or (None if run.backend == "sqlite" else run.database_url),
         reuse_port=run.args.reuse_port_supported,
-        extra_args=("--log-level", run.args.server_log_level),
+        extra_args=("--log-level", run.args.server_log_level, *extra_args),
         name=name,
-        env={"BENCH_STATEMENT_LOG": str(statement_log(run, name))},
+        env={"BENCH_STATEMENT_LOG": str(statement_log(run, name)), **(env or {})},
     )
     log(f"starting {name} on {server.address}")
     server.start()
@@ -189,11 +202,13 @@ def drive(
     *,
     channels: int = 1,
     work: tuple[int, int] | None = None,
+    port: int | None = None,
 ) -> dict[str, Any]:
     """Run bench/load.py in its own process against the running server(s): for the warm-up
-    and the window of the run's settings, or for `work` = (warm-up calls, measured calls)."""
+    and the window of the run's settings, or for `work` = (warm-up calls, measured calls).
+    `port` targets another server than the first."""
     spec: dict[str, Any] = {
-        "targets": [f"127.0.0.1:{run.port}"],
+        "targets": [f"127.0.0.1:{port or run.port}"],
         "channels": channels,
         "concurrency": run.args.concurrency,
         "warmup": run.args.warmup,
@@ -341,6 +356,8 @@ def run_workload(run: Run, name: str) -> None:
         record(run, name, drive(run, name, "availability", availability_params(run, 7, False)))
     elif name == "reuseport":
         run_reuseport(run, booking_params)
+    elif name == "observability":
+        run_observability(run, booking_params)
 
 
 def run_reuseport(run: Run, booking_params: dict[str, Any]) -> None:
@@ -365,6 +382,42 @@ def run_reuseport(run: Run, booking_params: dict[str, Any]) -> None:
         one, two = figures[f"{label}@1p"], figures[f"{label}@2p"]
         figures[f"{label}_speedup"] = two["calls_per_s"] / max(one["calls_per_s"], 1e-9)
     run.results["reuseport"] = figures
+
+
+def run_observability(run: Run, booking_params: dict[str, Any]) -> None:
+    """noop and create on the plain server and on one with metrics and tracing on, in
+    alternation (bench/observability_cost.py)."""
+    sink = observability_cost.OtlpSink()
+    metrics_port = harness.free_port()
+    observed = start_server(
+        run,
+        name="server-observed",
+        port=harness.free_port(),
+        extra_args=("--metrics-address", f"127.0.0.1:{metrics_port}"),
+        env=observability_cost.observed_env(sink),
+    )
+    scraper = observability_cost.Scraper(f"http://127.0.0.1:{metrics_port}/metrics")
+    rounds: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for index in range(run.args.observability_rounds):
+            for state, port in (("off", run.port), ("on", observed.port)):
+                for label, params in (("noop", {}), ("create", booking_params)):
+                    key = f"{state} {label}"
+                    result = drive(
+                        run, f"observability {key} #{index + 1}", label, params, port=port
+                    )
+                    rounds.setdefault(key, []).append(result)
+    finally:
+        scraper.stop()
+        run.servers.remove(observed)
+        observed.stop()
+        sink.stop()
+    figures = observability_cost.summary(rounds)
+    figures.update(
+        spans_exported=sink.spans, scrapes=scraper.scrapes, scrape_bytes=scraper.last_bytes
+    )
+    run.results["observability"] = figures
+    observability_cost.print_summary(figures)
 
 
 def run_bulk_confirm(run: Run) -> None:
@@ -476,6 +529,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         1.0,
         False,
     )
+    observability = results.get("observability", {})
+    check(
+        "CreateBooking with metrics and tracing >= 0.90 x without (calls/s)",
+        observability.get("create_on_over_off_calls"),
+        0.90,
+        True,
+    )
     small, large = get("avail_1k", "p50_ms"), get("avail_1m", "p50_ms")
     if small and large:
         check("Availability p50 with 1M / with 1k bookings <= 1.5", large / small, 1.5, False)
@@ -526,6 +586,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=6,
         help="bulk_confirm_300: bulk calls measured (and 300 x as many single confirmations)",
+    )
+    parser.add_argument(
+        "--observability-rounds",
+        type=int,
+        default=2,
+        help="observability: rounds of noop and create, plain then observed",
     )
     parser.add_argument("--server-log-level", default="WARNING")
     parser.add_argument("--profile", default="", help="workloads to py-spy, comma separated")

@@ -196,6 +196,48 @@ def test_a_failed_delivery_is_retried_with_backoff(env: BookingEnv, database: Da
     ]
 
 
+def test_an_item_failing_its_last_allowed_attempt_is_a_dead_letter_that_holds_nothing_back(
+    env: BookingEnv, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    booking = book_with_deliveries(env)
+    clock = Clock()
+    sender = ListSender(failing={OutboxKind.PARTICIPANT_NOTIFICATION})
+    worker = OutboxWorker(SqlUnitOfWork(database), sender, WorkerSettings(max_attempts=2), clock)
+
+    with caplog.at_level(logging.ERROR, logger="bookings.worker"):
+        for _ in range(3):
+            drain(worker)
+            clock.now += timedelta(hours=1)
+
+    notification = items(database, booking.id)[0]
+    assert (notification.attempts, notification.sent_at) == (2, None)
+    assert notification.dead_at is not None
+    assert [item.kind for item in sender.sent] == [OutboxKind.BOOKING_EVENT]
+    [given_up] = [r for r in caplog.records if "dead letter" in r.getMessage()]
+    assert (given_up.outbox_id, given_up.attempt) == (notification.id, 2)  # type: ignore[attr-defined]
+
+
+def test_a_retried_dead_letter_is_due_at_once_with_a_fresh_count_of_attempts(
+    env: BookingEnv, database: Database
+) -> None:
+    booking = book_with_deliveries(env)
+    clock = Clock()
+    sender = ListSender(failing={OutboxKind.PARTICIPANT_NOTIFICATION})
+    worker = OutboxWorker(SqlUnitOfWork(database), sender, WorkerSettings(max_attempts=1), clock)
+    drain(worker)
+    dead = items(database, booking.id)[0]
+
+    with SqlUnitOfWork(database).write("") as tx:
+        retried = tx.outbox_queue.retry_dead(dead.id, clock.now)
+        again = tx.outbox_queue.retry_dead(dead.id, clock.now)
+    sender.failing.clear()
+    drain(worker)
+
+    assert (retried, again) == (True, False)
+    delivered = items(database, booking.id)[0]
+    assert (delivered.attempts, delivered.dead_at, delivered.sent_at is not None) == (0, None, True)
+
+
 def test_a_booking_waits_for_its_failing_earlier_item(env: BookingEnv, database: Database) -> None:
     first, second = book_with_deliveries(env), book_with_deliveries(env)
     sender = ListSender(failing={OutboxKind.PARTICIPANT_NOTIFICATION})

@@ -13,6 +13,7 @@ import pytest
 from bookings.v1 import bookings_service_pb2, bookings_service_pb2_grpc
 from conftest import AuthMetadata, RunningServer
 from google.rpc import error_details_pb2
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 
 from bookings_server.store.database import Database
@@ -69,3 +70,18 @@ def test_an_unexpected_exception_is_internal_with_a_call_id_and_its_traceback_is
     (access,) = _records(caplog, "bookings.access")
     assert access.call_id == call_id  # type: ignore[attr-defined]
     assert access.code == "INTERNAL"  # type: ignore[attr-defined]
+
+
+def test_a_stream_the_client_cancels_is_not_logged_as_an_internal_error(
+    grpc_server: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Like `buf curl --list-methods | head -1`: the client leaves while the server reads."""
+    caplog.set_level(logging.INFO)
+    with grpc.insecure_channel(grpc_server.address) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        call = stub.ServerReflectionInfo(iter([request]), wait_for_ready=True)
+        next(call)
+        call.cancel()
+
+    assert _records(caplog, "bookings.errors") == []

@@ -170,3 +170,16 @@ def test_sigterm_turns_health_not_serving_for_watchers_and_exits_zero(tmp_path: 
             assert process.wait() == 0
     finally:
         process.stop()
+
+
+def test_two_signals_a_moment_apart_stop_the_server_promptly(tmp_path: Path) -> None:
+    process = bookings_serve(tmp_path / "data", "--grace-period", "30")
+    try:
+        process.port()
+
+        process.send(signal.SIGTERM)
+        process.send(signal.SIGTERM)
+
+        assert process.wait() == 0
+    finally:
+        process.stop()

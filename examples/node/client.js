@@ -5,12 +5,16 @@
 // code generation step. Configuration comes from the environment:
 //   BOOKINGS_TOKEN    a bearer token (`bookings token mint --site demo-site --identity owner`)
 //   BOOKINGS_ADDRESS  host:port of the server (default localhost:50051)
+//   BOOKINGS_CA_FILE  PEM CA certificates to trust: speak TLS (default: plaintext)
+//   BOOKINGS_CLIENT_CERT_FILE, BOOKINGS_CLIENT_KEY_FILE  a PEM client certificate and its key,
+//                     for a server that requires them (mTLS; needs BOOKINGS_CA_FILE)
 //
 // Exit status: 0 when the booking is confirmed, 1 on a gRPC error (its status and the
 // google.rpc.ErrorInfo reason are printed), 2 when the catalog has nothing to book.
 'use strict';
 
 const crypto = require('node:crypto');
+const fs = require('node:fs');
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
@@ -56,13 +60,30 @@ function main() {
     fail(2, 'BOOKINGS_TOKEN is not set; mint one with `bookings token mint --site demo-site --identity owner`');
   }
   const address = process.env.BOOKINGS_ADDRESS || 'localhost:50051';
-  const credentials = grpc.credentials.createInsecure();
+  const credentials = channelCredentials();
   const clients = {
     catalog: new bookingsV1.CatalogService(address, credentials),
     availability: new bookingsV1.AvailabilityService(address, credentials),
     bookings: new bookingsV1.BookingsService(address, credentials),
   };
   return bookAndConfirm(clients, token);
+}
+
+// Plaintext without BOOKINGS_CA_FILE; TLS verifying the server against those CAs with it; mTLS
+// when a client certificate and key are given too.
+function channelCredentials() {
+  const caFile = process.env.BOOKINGS_CA_FILE;
+  const certFile = process.env.BOOKINGS_CLIENT_CERT_FILE;
+  const keyFile = process.env.BOOKINGS_CLIENT_KEY_FILE;
+  if (!caFile) {
+    if (certFile || keyFile) fail(2, 'a client certificate needs TLS: set BOOKINGS_CA_FILE too');
+    return grpc.credentials.createInsecure();
+  }
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    fail(2, 'set both BOOKINGS_CLIENT_CERT_FILE and BOOKINGS_CLIENT_KEY_FILE, or neither');
+  }
+  const read = (file) => (file ? fs.readFileSync(file) : null);
+  return grpc.credentials.createSsl(read(caFile), read(keyFile), read(certFile));
 }
 
 async function bookAndConfirm({ catalog, availability, bookings }, token) {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_ADDRESS = "127.0.0.1:50051"
@@ -29,6 +29,8 @@ class Config:
     max_message_bytes: int = 4 * 1024 * 1024
     #: Let several server processes share one port (SO_REUSEPORT).
     reuse_port: bool = False
+    #: HOST:PORT of the Prometheus /metrics endpoint (None: no metrics); one per process.
+    metrics_address: str | None = None
     #: JWT verification: HS256 shared secret (None: read or create data_dir/jwt-secret).
     jwt_secret: str | None = None
     #: JWT verification: PEM public key for RS256/ES256 tokens, if any.
@@ -42,6 +44,12 @@ class Config:
     run_worker: bool = False
     #: Longest a call may take (a sooner gRPC deadline wins); bounds its store work too.
     max_call_seconds: float = 30.0
+    #: Per-site rate limits, calls per second per site and process (0: no limit), for reads
+    #: (Get*, List*, Query*, Watch*) and for every other call; api/interceptors/rate_limit.py.
+    rate_limit_reads: float = 0.0
+    rate_limit_writes: float = 0.0
+    #: Calls a site may make at once above the rate (0: one second's worth).
+    rate_limit_burst: int = 0
     #: Database connection pool per process (see DEFAULT_DB_POOL_SIZE).
     db_pool_size: int = DEFAULT_DB_POOL_SIZE
     db_max_overflow: int = DEFAULT_DB_MAX_OVERFLOW
@@ -50,10 +58,32 @@ class Config:
     #: Days a booking event is kept before the worker purges it (a WatchBookingEvents cursor
     #: older than the oldest kept event is then CURSOR_EXPIRED); 0 keeps them forever.
     event_retention_days: int = 30
+    #: Webhook endpoints per site (YAML or JSON, docs/operations.md "Delivery"); None: the
+    #: worker logs webhook-kind items instead of posting them.
+    webhooks_file: Path | None = None
+    #: Let webhooks reach loopback, private and link-local addresses (tests, closed networks).
+    webhooks_allow_private: bool = False
+    #: Failed attempts after which an outbox item is a dead letter (`bookings outbox retry`).
+    delivery_max_attempts: int = 20
+    #: SMTP relay for participant notifications; None: they go to the webhooks too.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str = "bookings@localhost"
+    #: "auto" (when the server offers it), "always" (refuse to send without), or "never".
+    smtp_starttls: str = "auto"
+    #: SMTP login, from BOOKINGS_SMTP_USERNAME / BOOKINGS_SMTP_PASSWORD only (never a flag).
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
     #: Seconds between the background probes of the store that health reports.
     health_probe_interval: float = 1.0
     #: Seconds a store probe may take before the bookings services turn NOT_SERVING.
     health_probe_timeout: float = 0.5
+    #: Server TLS: the PEM certificate chain (leaf first) and its unencrypted PEM key, both or
+    #: neither (None: plaintext). Re-read when the files change (tls.py).
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    #: mTLS: PEM CA certificates every client certificate must chain to (needs the two above).
+    tls_client_ca_file: Path | None = None
 
     @property
     def sqlite_path(self) -> Path:

@@ -11,6 +11,7 @@ import grpc
 from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from bookings_server import serving_observability as observability
 from bookings_server.api.auth.keys import load_signing_keys
 from bookings_server.api.auth.scopes import read_scope_rules, services_named
 from bookings_server.api.interceptors.access_log import AccessLogInterceptor
@@ -18,6 +19,7 @@ from bookings_server.api.interceptors.auth import AuthInterceptor
 from bookings_server.api.interceptors.deadline import DeadlineInterceptor
 from bookings_server.api.interceptors.decode import DecodeErrorInterceptor
 from bookings_server.api.interceptors.errors import ErrorMappingInterceptor
+from bookings_server.api.interceptors.rate_limit import RateLimitInterceptor
 from bookings_server.api.reflection import enable_commented_reflection
 from bookings_server.api.servicers import SERVICE_NAMES, add_servicers
 from bookings_server.config import Config
@@ -27,6 +29,7 @@ from bookings_server.serving_health import DeadlineCheck
 from bookings_server.store.database import Database
 from bookings_server.store.probe import StoreProbe
 from bookings_server.store.unit_of_work import SqlUnitOfWork
+from bookings_server.tls import server_credentials
 
 
 class PortInUseError(RuntimeError):
@@ -48,6 +51,8 @@ def build_server(
     flips both) and the health monitor (serving.run_until_signalled starts it).
     `database` defaults to a new Database for `config.effective_database_url`; it must already
     be migrated (store/bootstrap.py prepares the embedded default).
+    With `config.tls_cert_file` the port serves TLS (mTLS with a client CA; tls.py), else
+    plaintext; TlsConfigError when the TLS settings or files cannot be used.
     """
     scope_rules = read_scope_rules(
         services_named(SERVICE_NAMES) if guarded_services is None else guarded_services
@@ -68,18 +73,25 @@ def build_server(
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
         interceptors=[
+            # Tracing (when on) before the access log: the line is written inside the span.
+            *observability.outermost(),
             AccessLogInterceptor(),
+            *observability.after_access_log(config),
             DecodeErrorInterceptor(),
             auth,
+            *observability.after_auth(),
+            RateLimitInterceptor.from_config(config),
             DeadlineInterceptor(config.max_call_seconds),
             ErrorMappingInterceptor(),
         ],
         options=options,
     )
     controls = controls or DrainControls()
+    database = database or Database.from_config(config)
+    observability.watch_the_outbox(config, database)
     add_servicers(
         server,
-        SqlUnitOfWork(database or Database.from_config(config)),
+        SqlUnitOfWork(database),
         controls.draining,
         page_tokens,
     )
@@ -87,7 +99,7 @@ def build_server(
     controls.health.set("", health_pb2.HealthCheckResponse.SERVING)
     _watch_the_store(controls, config)
     enable_commented_reflection(server, (*SERVICE_NAMES, health.SERVICE_NAME))
-    return server, _bind(server, config.address)
+    return server, _bind(server, config.address, server_credentials(config))
 
 
 def _watch_the_store(controls: DrainControls, config: Config) -> None:
@@ -98,10 +110,13 @@ def _watch_the_store(controls: DrainControls, config: Config) -> None:
     controls.monitor.watch(SERVICE_NAMES, DeadlineCheck(probe.check, config.health_probe_timeout))
 
 
-def _bind(server: grpc.Server, address: str) -> int:
-    """Bind `address`, or raise PortInUseError saying why it cannot be bound."""
+def _bind(server: grpc.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:
+    """Bind `address` (with TLS given `credentials`), or raise PortInUseError saying why not."""
     try:
-        port: int = server.add_insecure_port(address)
+        if credentials is None:
+            port: int = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, credentials)
     except RuntimeError:
         port = 0
     if port == 0:

@@ -40,14 +40,19 @@ class DrainControls:
 
 
 def run_until_signalled(server: grpc.Server, controls: DrainControls, grace_period: float) -> None:
-    """Block until SIGTERM/SIGINT, then drain `server`. Call from the main thread."""
-    stop_requested = threading.Event()
+    """Block until SIGTERM/SIGINT, then drain `server`. Call from the main thread.
+
+    The signal handler only sets events: it runs on the main thread between two bytecodes,
+    possibly inside `server.stop`, which must not be entered again from there (two signals a
+    millisecond apart would deadlock on grpc's server lock). The main thread acts on them.
+    """
+    stop_requested, cancel_requested = threading.Event(), threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if stop_requested.is_set():
             log.warning("second signal, cancelling in-flight calls", extra={"signal": name})
-            server.stop(grace=None)
+            cancel_requested.set()
             return
         log.info("signal received, draining", extra={"signal": name, "grace_s": grace_period})
         stop_requested.set()
@@ -56,16 +61,29 @@ def run_until_signalled(server: grpc.Server, controls: DrainControls, grace_peri
     controls.monitor.start()
     try:
         stop_requested.wait()
-        drain(server, controls, grace_period)
+        drain(server, controls, grace_period, cancel_requested)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def drain(server: grpc.Server, controls: DrainControls, grace: float) -> None:
-    """NOT_SERVING, end open streams, refuse new calls, give in-flight calls `grace` seconds,
-    then stop."""
+def drain(
+    server: grpc.Server,
+    controls: DrainControls,
+    grace: float,
+    cancel_requested: threading.Event | None = None,
+) -> None:
+    """NOT_SERVING, end open streams, refuse new calls, give in-flight calls `grace` seconds
+    (or less: until `cancel_requested` is set), then stop."""
     controls.health.enter_graceful_shutdown()
     controls.draining.set()
-    server.stop(grace=grace).wait()
+    stopped = server.stop(grace=grace)
+    while not stopped.wait(_POLL_SECONDS):
+        if cancel_requested is not None and cancel_requested.is_set():
+            server.stop(grace=None).wait()
+            break
     log.info("server stopped")
+
+
+#: How often a drain looks for a second signal.
+_POLL_SECONDS = 0.05

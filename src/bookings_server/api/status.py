@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -26,24 +29,51 @@ MAX_DESCRIPTION_BYTES = 120
 
 
 def to_status_proto(error: DomainError) -> status_pb2.Status:
-    """A google.rpc.Status with an ErrorInfo and, for invalid fields, a BadRequest."""
+    """A google.rpc.Status with an ErrorInfo and, when the error has them, a BadRequest (invalid
+    fields), a RetryInfo (`retry_after`) and a QuotaFailure (`quota_violations`)."""
     metadata = {key: clip(value, MAX_METADATA_VALUE_BYTES) for key, value in error.metadata.items()}
     info = error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=metadata)
-    details = [_pack(info)]
-    if error.violations:
-        bad_request = error_details_pb2.BadRequest(
-            field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(
-                    field=clip(v.field, MAX_FIELD_BYTES),
-                    description=clip(v.description, MAX_DESCRIPTION_BYTES),
-                    reason=v.reason,
-                )
-                for v in error.violations[:MAX_VIOLATIONS]
-            ]
-        )
-        details.append(_pack(bad_request))
+    optional = (_bad_request(error), _retry_info(error.retry_after), _quota_failure(error))
+    details = [_pack(detail) for detail in (info, *optional) if detail is not None]
     message = clip(error.message, MAX_MESSAGE_BYTES)
     return status_pb2.Status(code=_CODES[error.code], message=message, details=details)
+
+
+def _bad_request(error: DomainError) -> error_details_pb2.BadRequest | None:
+    if not error.violations:
+        return None
+    return error_details_pb2.BadRequest(
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(
+                field=clip(v.field, MAX_FIELD_BYTES),
+                description=clip(v.description, MAX_DESCRIPTION_BYTES),
+                reason=v.reason,
+            )
+            for v in error.violations[:MAX_VIOLATIONS]
+        ]
+    )
+
+
+def _retry_info(retry_after: timedelta | None) -> error_details_pb2.RetryInfo | None:
+    if retry_after is None:
+        return None
+    delay = duration_pb2.Duration()
+    delay.FromTimedelta(retry_after)
+    return error_details_pb2.RetryInfo(retry_delay=delay)
+
+
+def _quota_failure(error: DomainError) -> error_details_pb2.QuotaFailure | None:
+    if not error.quota_violations:
+        return None
+    return error_details_pb2.QuotaFailure(
+        violations=[
+            error_details_pb2.QuotaFailure.Violation(
+                subject=clip(v.subject, MAX_FIELD_BYTES),
+                description=clip(v.description, MAX_DESCRIPTION_BYTES),
+            )
+            for v in error.quota_violations[:MAX_VIOLATIONS]
+        ]
+    )
 
 
 def clip(text: str, limit: int) -> str:
@@ -64,7 +94,7 @@ def abort_with(context: grpc.ServicerContext, error: DomainError) -> None:
     context.abort_with_status(to_grpc_status(error))
 
 
-def _pack(message: error_details_pb2.ErrorInfo | error_details_pb2.BadRequest) -> any_pb2.Any:
+def _pack(message: Message) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(message)
     return packed

@@ -6,7 +6,12 @@ sender returned, so a worker that dies between sending and marking leaves the it
 the lease runs out and the item is delivered again (at least once, never dropped). A sender
 that raises gets the item back with exponential backoff (domain/outbox.py `retry_delay`), so
 it is retried later, never lost, and holds back only the later items of its own booking
-(the order promise). Receivers de-duplicate by `OutboxItem.id`.
+(the order promise). Receivers de-duplicate by `OutboxItem.id`. The item's last allowed
+attempt (`WorkerSettings.max_attempts`) that fails makes it a dead letter instead: never
+claimed again until an operator retries it (`bookings outbox retry`).
+
+The sender is injected: app/ knows only the `Sender` protocol; the real senders (webhooks,
+SMTP) are adapters in bookings_server/delivery/, composed by the command that runs the worker.
 
 The loop outlives every failure of a round (the store away, a bug): it logs one line (one
 traceback per distinct failure, app/failure_log.py), backs off exponentially up to a cap, and
@@ -69,6 +74,8 @@ class WorkerSettings:
     poll_interval: float = 1.0
     retry_base: timedelta = timedelta(seconds=5)
     retry_cap: timedelta = timedelta(hours=1)
+    #: Failed attempts after which an item becomes a dead letter.
+    max_attempts: int = Config.delivery_max_attempts
     #: Waits after a failed round (store down, a bug): base, 2*base ... cap.
     failure_backoff_base: timedelta = timedelta(seconds=1)
     failure_backoff_cap: timedelta = timedelta(seconds=30)
@@ -209,8 +216,12 @@ class OutboxWorker:
                 )
 
     def _retry_later(self, item: OutboxItem, error: Exception) -> None:
-        """Give a failed item back for another attempt after the backoff delay."""
+        """Give a failed item back for another attempt after the backoff delay, or make it a
+        dead letter when that was its last allowed attempt."""
         attempts = item.attempts + 1
+        if attempts >= self._settings.max_attempts:
+            self._give_up(item, error, attempts)
+            return
         delay = retry_delay(attempts, self._settings.retry_base, self._settings.retry_cap)
         self._failures.failed(
             "outbox delivery failed; retrying later",
@@ -224,6 +235,22 @@ class OutboxWorker:
             tx.outbox_queue.mark_failed(
                 item.id, item.claim_token, repr(error), self._clock() + delay
             )
+
+    def _give_up(self, item: OutboxItem, error: Exception, attempts: int) -> None:
+        """Make a failed item a dead letter; one ERROR line with its traceback (rare: once per
+        item, after `max_attempts` failures)."""
+        log.error(
+            "outbox delivery failed for the last time; the item is a dead letter",
+            exc_info=error,
+            extra={
+                "outbox_id": item.id,
+                "kind": item.kind.value,
+                "attempt": attempts,
+                "error_type": type(error).__name__,
+            },
+        )
+        with self._unit_of_work.write(ANY_SITE) as tx:
+            tx.outbox_queue.mark_dead(item.id, item.claim_token, repr(error), self._clock())
 
 
 class WorkerThread:
@@ -262,8 +289,9 @@ class WorkerThread:
                 log.error("the outbox worker thread stopped; nothing is delivered any more")
 
 
-def start_worker_thread(config: Config) -> WorkerThread | None:
-    """The in-server worker when `config.run_worker`, started; None otherwise."""
+def start_worker_thread(config: Config, sender: Sender | None = None) -> WorkerThread | None:
+    """The in-server worker when `config.run_worker`, started, delivering through `sender`
+    (default: the logging sender); None otherwise."""
     if not config.run_worker:
         return None
     from bookings_server.app.unit_of_work import SqlUnitOfWork
@@ -273,8 +301,8 @@ def start_worker_thread(config: Config) -> WorkerThread | None:
     retention = RetentionSettings.from_days(
         config.outbox_retention_days, config.event_retention_days
     )
-    settings = WorkerSettings(retention=retention)
-    worker = OutboxWorker(SqlUnitOfWork(database), LoggingSender(), settings)
+    settings = WorkerSettings(retention=retention, max_attempts=config.delivery_max_attempts)
+    worker = OutboxWorker(SqlUnitOfWork(database), sender or LoggingSender(), settings)
     thread = WorkerThread(worker, settings.stall_after)
     thread.start()
     return thread

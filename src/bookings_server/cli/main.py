@@ -11,6 +11,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bookings_server.app.outbox_delivery import Sender
+from bookings_server.cli.delivery_flags import add_delivery_flags, delivery_settings
+from bookings_server.cli.observability import Observability, add_metrics_flag
+from bookings_server.cli.outbox_commands import add_outbox_commands
 from bookings_server.cli.store_commands import add_store_commands
 from bookings_server.cli.token import (
     add_auth_flags,
@@ -43,12 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="HOST:PORT to listen on (env BOOKINGS_ADDRESS; default %(default)s)",
     )
     _add_server_flags(serve)
+    add_metrics_flag(serve)
+    _add_tls_flags(serve)
+    _add_rate_limit_flags(serve)
     add_run_worker_flag(serve)
     add_retention_flags(serve)
+    add_delivery_flags(serve)
     serve.set_defaults(run=_serve)
     add_token_command(commands, _add_store_flags)
     add_worker_command(commands, _add_store_flags)
     add_store_commands(commands, _add_store_flags)
+    add_outbox_commands(commands, _add_store_flags)
     return parser
 
 
@@ -126,14 +135,67 @@ def _add_server_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_tls_flags(parser: argparse.ArgumentParser) -> None:
+    """Server TLS, and mTLS with a client CA. An empty variable counts as unset."""
+    parser.add_argument(
+        "--tls-cert-file",
+        type=Path,
+        default=env("TLS_CERT_FILE") or None,
+        help="PEM certificate chain (leaf first) to serve TLS with instead of plaintext; needs "
+        "--tls-key-file; re-read when the file changes (env BOOKINGS_TLS_CERT_FILE)",
+    )
+    parser.add_argument(
+        "--tls-key-file",
+        type=Path,
+        default=env("TLS_KEY_FILE") or None,
+        help="unencrypted PEM private key of --tls-cert-file (env BOOKINGS_TLS_KEY_FILE)",
+    )
+    parser.add_argument(
+        "--tls-client-ca-file",
+        type=Path,
+        default=env("TLS_CLIENT_CA_FILE") or None,
+        help="PEM CA certificates: require client certificates signed by one of them (mTLS); "
+        "needs --tls-cert-file (env BOOKINGS_TLS_CLIENT_CA_FILE)",
+    )
+
+
+def _add_rate_limit_flags(parser: argparse.ArgumentParser) -> None:
+    """Per-site rate limits (api/interceptors/rate_limit.py), off by default; per process."""
+    defaults = Config()
+    parser.add_argument(
+        "--rate-limit-reads",
+        type=float,
+        default=env("RATE_LIMIT_READS", str(defaults.rate_limit_reads)),
+        help="read calls (Get*, List*, Query*, Watch*) per second a site may make to this "
+        "process, 0 for no limit (env BOOKINGS_RATE_LIMIT_READS; default %(default)s)",
+    )
+    parser.add_argument(
+        "--rate-limit-writes",
+        type=float,
+        default=env("RATE_LIMIT_WRITES", str(defaults.rate_limit_writes)),
+        help="other calls per second a site may make to this process, 0 for no limit "
+        "(env BOOKINGS_RATE_LIMIT_WRITES; default %(default)s)",
+    )
+    parser.add_argument(
+        "--rate-limit-burst",
+        type=int,
+        default=env("RATE_LIMIT_BURST", str(defaults.rate_limit_burst)),
+        help="calls a site may make at once before its rate applies, 0 for one second's worth "
+        "(env BOOKINGS_RATE_LIMIT_BURST; default %(default)s)",
+    )
+
+
 def _serve(args: argparse.Namespace) -> int:
     from bookings_server.api.auth.keys import SigningKeyError
     from bookings_server.api.auth.scopes import UndeclaredScopesError
     from bookings_server.app.outbox_delivery import start_worker_thread
     from bookings_server.cli.bootstrap import SchemaOutdatedError, prepare_store
+    from bookings_server.delivery.webhook_endpoints import WebhookFileError
+    from bookings_server.observability.metrics_endpoint import MetricsAddressError
     from bookings_server.server import PortInUseError, build_server
     from bookings_server.serving import DrainControls, run_until_signalled
     from bookings_server.serving_health import OUTBOX_SERVICE
+    from bookings_server.tls import TlsConfigError
 
     configure_logging(args.log_level)
     config = Config(
@@ -144,38 +206,63 @@ def _serve(args: argparse.Namespace) -> int:
         max_workers=args.max_workers,
         max_message_bytes=args.max_message_bytes,
         max_call_seconds=args.max_call_seconds,
+        rate_limit_reads=args.rate_limit_reads,
+        rate_limit_writes=args.rate_limit_writes,
+        rate_limit_burst=args.rate_limit_burst,
         db_pool_size=args.db_pool_size,
         db_max_overflow=args.db_max_overflow,
         reuse_port=args.reuse_port,
+        metrics_address=args.metrics_address,
         run_worker=args.run_worker,
         outbox_retention_days=args.outbox_retention_days,
         event_retention_days=args.event_retention_days,
         page_token_secret=env("PAGE_TOKEN_SECRET"),
+        tls_cert_file=args.tls_cert_file,
+        tls_key_file=args.tls_key_file,
+        tls_client_ca_file=args.tls_client_ca_file,
+        **delivery_settings(args),
         **auth_settings(args),
     )
     try:
+        sender = _worker_sender(config)
         demo = prepare_store(config)
-    except SchemaOutdatedError as error:
+    except (SchemaOutdatedError, WebhookFileError) as error:
         print(f"bookings: {error}", file=sys.stderr)
         return 1
     if demo is not None:
         print(f"bookings: loaded the demo catalog into site {demo.site_id}", flush=True)
     controls = DrainControls()
+    observability = Observability.start_tracing()
     try:
         server, port = build_server(config, controls=controls)
-    except (PortInUseError, SigningKeyError, UndeclaredScopesError) as error:
+        observability.serve_metrics(config)
+    except (PortInUseError, SigningKeyError, UndeclaredScopesError, MetricsAddressError) as error:
+        print(f"bookings: {error}", file=sys.stderr)
+        return 1
+    except TlsConfigError as error:
         print(f"bookings: {error}", file=sys.stderr)
         return 1
     server.start()
     print(f"bookings: serving on port {port}", flush=True)
+    observability.announce()
     print_local_owner_hint(config, port)
-    worker = start_worker_thread(config)
+    worker = start_worker_thread(config, sender)
     if worker is not None:
         controls.monitor.watch((OUTBOX_SERVICE,), worker.problem)
     run_until_signalled(server, controls, config.grace_period)
     if worker is not None:
         worker.stop()
+    observability.close()
     return 0
+
+
+def _worker_sender(config: Config) -> Sender | None:
+    """The in-server worker's sender (`--run-worker`): the configured webhooks and SMTP."""
+    if not config.run_worker:
+        return None
+    from bookings_server.delivery.routing import sender_from_config
+
+    return sender_from_config(config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -142,7 +142,17 @@ def print_local_owner_hint(config: Config, port: int) -> None:
         host = "127.0.0.1"
     print(f'bookings: owner token for site "{LOCAL_SITE}" (valid 24h):\n{token}')
     print(
-        f"bookings: try  grpcurl -plaintext -H 'authorization: Bearer {token}' -d '{{}}' "
-        f"{host}:{port} bookings.v1.CatalogService/ListServices",
+        f"bookings: try  grpcurl {_transport_flags(config)} -H 'authorization: Bearer {token}' "
+        f"-d '{{}}' {host}:{port} bookings.v1.CatalogService/ListServices",
         flush=True,
     )
+
+
+def _transport_flags(config: Config) -> str:
+    """grpcurl's flags for the server's transport: plaintext, TLS, or mTLS."""
+    if config.tls_cert_file is None:
+        return "-plaintext"
+    flags = "-cacert <the CA that signed --tls-cert-file>"
+    if config.tls_client_ca_file is not None:
+        flags += " -cert <client.pem> -key <client.key>"
+    return flags

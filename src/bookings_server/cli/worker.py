@@ -1,5 +1,6 @@
 """`bookings worker` (and `bookings serve --run-worker`): the command around the outbox
-delivery loop of app/outbox_delivery.py."""
+delivery loop of app/outbox_delivery.py, delivering through the senders of
+bookings_server/delivery/ that the delivery flags configure (cli/delivery_flags.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import timedelta
 
 from bookings_server.app.outbox_delivery import LoggingSender, Sender, WorkerSettings
 from bookings_server.app.retention import RetentionSettings
+from bookings_server.cli.delivery_flags import add_delivery_flags, delivery_settings
 from bookings_server.config import Config, env
 from bookings_server.logs import configure_logging
 
@@ -53,9 +55,10 @@ def add_worker_command(
     worker.add_argument("--once", action="store_true", help="deliver one batch and exit")
     worker.add_argument(
         "--sender",
-        # LoggingSender lives in app/outbox_delivery.py; this module re-exports it.
-        default="bookings_server.cli.worker:LoggingSender",
-        help="module:attribute of the Sender class to use (default: log each delivery)",
+        # e.g. bookings_server.cli.worker:LoggingSender (re-exported from app/outbox_delivery.py)
+        default=None,
+        help="module:attribute of a Sender class to use instead of the configured webhooks "
+        "and SMTP (default: the delivery flags below)",
     )
     worker.add_argument("--batch-size", type=int, default=defaults.batch_size)
     worker.add_argument(
@@ -66,6 +69,7 @@ def add_worker_command(
     )
     worker.add_argument("--poll-interval", type=float, default=defaults.poll_interval)
     add_retention_flags(worker)
+    add_delivery_flags(worker)
     worker.set_defaults(run=_run_worker)
 
 
@@ -102,26 +106,31 @@ def _run_worker(args: argparse.Namespace) -> int:
     from bookings_server.app.outbox_delivery import OutboxWorker
     from bookings_server.app.unit_of_work import SqlUnitOfWork
     from bookings_server.cli.bootstrap import SchemaOutdatedError, prepare_store
+    from bookings_server.delivery.webhook_endpoints import WebhookFileError
     from bookings_server.serving import STOP_SIGNALS
     from bookings_server.store.database import Database
 
     configure_logging("INFO")
-    config = Config(database_url=args.database_url, data_dir=args.data_dir)
+    config = Config(
+        database_url=args.database_url, data_dir=args.data_dir, **delivery_settings(args)
+    )
     settings = WorkerSettings(
         batch_size=args.batch_size,
         lease=timedelta(seconds=args.lease_seconds),
         poll_interval=args.poll_interval,
+        max_attempts=config.delivery_max_attempts,
         retention=RetentionSettings.from_days(
             args.outbox_retention_days, args.event_retention_days
         ),
     )
     try:
+        sender = _sender(args, config)
         prepare_store(config, load_demo=False)
-    except SchemaOutdatedError as error:
+    except (SchemaOutdatedError, WebhookFileError) as error:
         print(f"bookings: {error}", file=sys.stderr)
         return 1
     database = Database.from_url(config.effective_database_url)
-    worker = OutboxWorker(SqlUnitOfWork(database), load_sender(args.sender), settings)
+    worker = OutboxWorker(SqlUnitOfWork(database), sender, settings)
     try:
         if args.once:
             worker.run_once()
@@ -136,12 +145,22 @@ def _run_worker(args: argparse.Namespace) -> int:
         database.dispose()
 
 
+def _sender(args: argparse.Namespace, config: Config) -> Sender:
+    """`--sender` when given, else the webhooks and SMTP the delivery flags configure."""
+    if args.sender:
+        return load_sender(args.sender)
+    from bookings_server.delivery.routing import sender_from_config
+
+    return sender_from_config(config)
+
+
 def add_run_worker_flag(parser: argparse.ArgumentParser) -> None:
     """`bookings serve --run-worker`: deliver the outbox from a thread of the server."""
     parser.add_argument(
         "--run-worker",
         action=argparse.BooleanOptionalAction,
         default=env("RUN_WORKER", "false") in ("1", "true", "yes"),
-        help="also deliver the outbox (logging sender) from a thread of this process "
+        help="also deliver the outbox (through the delivery flags' webhooks and SMTP) from a "
+        "thread of this process "
         "(env BOOKINGS_RUN_WORKER=true; default off: run `bookings worker` instead)",
     )

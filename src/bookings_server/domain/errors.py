@@ -3,7 +3,9 @@
 The code is a class attribute (the python-api-core pattern); api/status.py maps each `Code`
 to a gRPC status in one place, so nothing below api/ knows about gRPC. Field paths name
 fields relative to the domain object being checked ("slot.timezone"); the api layer, which
-knows where that object sits in the request, prefixes them (`with_field_prefix`).
+knows where that object sits in the request, prefixes them (`with_field_prefix`). An error may
+also say when to retry (`retry_after`, google.rpc.RetryInfo) and which quota ran out
+(`quota_violations`, google.rpc.QuotaFailure).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import ClassVar, Self
 
 #: How many violations a derived message spells out; the rest are counted.
@@ -44,6 +47,15 @@ class FieldViolation:
         return replace(self, field=join_path(prefix, self.field))
 
 
+@dataclass(frozen=True)
+class QuotaViolation:
+    """One quota the call ran out of: `subject` is whose quota ("site:<id>"), `description`
+    which one (e.g. "writes")."""
+
+    subject: str
+    description: str
+
+
 def join_path(prefix: str, path: str) -> str:
     """`path` below `prefix`: join_path("booking", "slot") == "booking.slot"."""
     if not prefix:
@@ -68,11 +80,16 @@ class DomainError(Exception):
         *,
         violations: Iterable[FieldViolation] = (),
         metadata: Mapping[str, str] | None = None,
+        retry_after: timedelta | None = None,
+        quota_violations: Iterable[QuotaViolation] = (),
         **more_metadata: str,
     ) -> None:
         self.reason = reason or self.default_reason
         self.violations = tuple(violations)
         self.metadata: Mapping[str, str] = {**(metadata or {}), **more_metadata}
+        #: How long the client should wait before retrying; None when the error does not say.
+        self.retry_after = retry_after
+        self.quota_violations = tuple(quota_violations)
         self._message = message
         super().__init__(self.message)
 
@@ -100,6 +117,8 @@ class DomainError(Exception):
             self.reason,
             violations=(v.prefixed(prefix) for v in self.violations),
             metadata=metadata,
+            retry_after=self.retry_after,
+            quota_violations=self.quota_violations,
         )
         return moved
 
@@ -177,7 +196,8 @@ class Unavailable(DomainError):
 
 
 class ResourceExhausted(DomainError):
-    """A request too large to serve (too many items, too wide a range)."""
+    """A request too large to serve (too many items, too wide a range), or a quota used up
+    (a rate limit: with `retry_after` and `quota_violations`)."""
 
     code = Code.RESOURCE_EXHAUSTED
     default_reason = "RESOURCE_EXHAUSTED"

@@ -14,6 +14,8 @@ Every transaction has a deadline: the call's (domain/deadline.py), brought forwa
 
 Driver errors become domain errors in one place (store/failures.py), each store failure with
 its own reason; the log gets one line per episode (store/failure_log.py), not one per call.
+Inside a traced call each transaction is a span of the call's trace, `store.read` or
+`store.write` (observability/store_spans.py).
 
 SQLite (the embedded default) follows RELIABILITY.md (store/sqlite_recipe.py); PostgreSQL runs
 through psycopg 3, and writers of one capacity unit serialize on a lock row (store/locks.py).
@@ -21,6 +23,7 @@ through psycopg 3, and writers of one capacity unit serialize on a lock row (sto
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
@@ -32,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bookings_server.config import DEFAULT_DB_MAX_OVERFLOW, DEFAULT_DB_POOL_SIZE, Config
 from bookings_server.domain.deadline import Deadline, current_deadline, earliest
 from bookings_server.domain.errors import DomainError, Unavailable
+from bookings_server.observability.store_spans import transaction_span
 from bookings_server.store import postgres_recipe, sqlite_recipe
 from bookings_server.store.failure_log import FailureEpisodes
 from bookings_server.store.failures import (
@@ -43,6 +47,7 @@ from bookings_server.store.failures import (
     failure,
     store_failure,
 )
+from bookings_server.store.locks import note_write_lock_wait
 from bookings_server.store.watchdog import Watchdog
 from bookings_server.store.write_lock import FifoSemaphore
 
@@ -152,13 +157,13 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session: one snapshot, rolled back at the end."""
-        with self._transaction(write=False) as session:
+        with transaction_span("read", self.dialect), self._transaction(write=False) as session:
             yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: commits when the block succeeds, rolls back when it raises."""
-        with self._transaction(write=True) as session:
+        with transaction_span("write", self.dialect), self._transaction(write=True) as session:
             yield session
 
     def dispose(self) -> None:
@@ -170,6 +175,7 @@ class Database:
         wait = Deadline.after(self._wait_s).sooner(deadline)
         cutoff = postgres_recipe.Cutoff(_WATCHDOG, deadline)
         committing = False
+        started = time.perf_counter()
         try:
             with (
                 self._writer_turn(wait, write=write),
@@ -178,6 +184,8 @@ class Database:
             ):
                 try:
                     self._begin(session, cutoff, deadline, wait)
+                    if write and self.serializes_writers:
+                        note_write_lock_wait(session, time.perf_counter() - started)
                     yield session
                     if write:
                         _check(deadline)

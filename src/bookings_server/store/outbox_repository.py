@@ -8,6 +8,11 @@ claimed and sent again; receivers drop duplicates by the item's id.
 Per booking, items are delivered in order: an item is not claimed while an earlier unsent item
 of the same booking (by due time, then enqueue order) exists, including one that is failing
 and waiting for its retry.
+
+An item that failed its last allowed attempt becomes a dead letter (`dead_at`): it is never
+claimed again and no longer holds back the later items of its booking (one undeliverable item
+must not stop its booking's deliveries for good), until an operator retries it
+(`bookings outbox retry`), which makes it due at once with a fresh count of attempts.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ class OutboxState:
     attempts: int
     sent_at: datetime | None
     last_error: str | None
+    next_attempt_at: datetime
+    dead_at: datetime | None
 
 
 class OutboxRepository:
@@ -99,19 +106,7 @@ class OutboxRepository:
         )
         if booking_id is not None:
             query = query.where(OutboxRow.booking_id == booking_id)
-        return [
-            OutboxState(
-                id=row.id,
-                site_id=row.site_id,
-                kind=OutboxKind(row.kind),
-                booking_id=row.booking_id,
-                due_at=row.due_at,
-                attempts=row.attempts,
-                sent_at=row.sent_at,
-                last_error=row.last_error,
-            )
-            for row in self._session.scalars(query)
-        ]
+        return [_to_state(row) for row in self._session.scalars(query)]
 
 
 class OutboxQueue:
@@ -127,6 +122,7 @@ class OutboxQueue:
             earlier.site_id == OutboxRow.site_id,
             earlier.booking_id == OutboxRow.booking_id,
             earlier.sent_at.is_(None),
+            earlier.dead_at.is_(None),
             or_(
                 earlier.due_at < OutboxRow.due_at,
                 and_(earlier.due_at == OutboxRow.due_at, earlier.position < OutboxRow.position),
@@ -136,6 +132,7 @@ class OutboxQueue:
             select(OutboxRow)
             .where(
                 OutboxRow.sent_at.is_(None),
+                OutboxRow.dead_at.is_(None),
                 OutboxRow.next_attempt_at <= now,
                 or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
                 ~blocked_by_earlier,
@@ -178,6 +175,45 @@ class OutboxQueue:
             .execution_options(synchronize_session=False)
         )
 
+    def mark_dead(self, item_id: str, claim_token: str, error: str, now: datetime) -> None:
+        """Record the last allowed attempt's failure: the item is a dead letter from `now`."""
+        self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id, OutboxRow.claim_token == claim_token)
+            .values(
+                attempts=OutboxRow.attempts + 1,
+                dead_at=now,
+                claim_token=None,
+                claimed_until=None,
+                last_error=error[:_MAX_ERROR_LENGTH],
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    def unsent(self, *, dead_only: bool, limit: int) -> list[OutboxState]:
+        """Every site's unsent items (only the dead letters with `dead_only`), in enqueue
+        order, at most `limit`."""
+        query = (
+            select(OutboxRow)
+            .where(OutboxRow.sent_at.is_(None))
+            .order_by(OutboxRow.position)
+            .limit(limit)
+        )
+        if dead_only:
+            query = query.where(OutboxRow.dead_at.is_not(None))
+        return [_to_state(row) for row in self._session.scalars(query)]
+
+    def retry_dead(self, item_id: str, now: datetime) -> bool:
+        """Make the dead letter `item_id` due at `now` with no failed attempts; False when no
+        dead letter has that id."""
+        result = self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id, OutboxRow.dead_at.is_not(None))
+            .values(dead_at=None, attempts=0, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def purge_sent(self, *, sent_before: datetime, limit: int) -> int:
         """Delete at most `limit` items sent before `sent_before` (oldest first, along the
         sent_at index); returns how many. Unsent items are never purged."""
@@ -193,6 +229,21 @@ class OutboxQueue:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _to_state(row: OutboxRow) -> OutboxState:
+    return OutboxState(
+        id=row.id,
+        site_id=row.site_id,
+        kind=OutboxKind(row.kind),
+        booking_id=row.booking_id,
+        due_at=row.due_at,
+        attempts=row.attempts,
+        sent_at=row.sent_at,
+        last_error=row.last_error,
+        next_attempt_at=row.next_attempt_at,
+        dead_at=row.dead_at,
+    )
 
 
 def _to_item(row: OutboxRow) -> OutboxItem:

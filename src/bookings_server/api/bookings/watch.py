@@ -3,7 +3,8 @@
 grpcio's sync server sends one message and waits for the send to complete before pulling the
 next, so a slow consumer stalls the follower (app/bookings/events.py) instead of making the
 server buffer. Each open stream occupies one worker thread of the server, so their number is
-capped (`max_watchers`); beyond it the call is RESOURCE_EXHAUSTED (retry later). A cursor
+capped (`max_watchers`); beyond it the call is RESOURCE_EXHAUSTED (retry later). The open
+streams are the gauge `bookings_event_watchers`. A cursor
 whose next events the retention purge removed fails FAILED_PRECONDITION `CURSOR_EXPIRED`
 (app/bookings/events.py), at the start or later in the stream.
 """
@@ -20,6 +21,7 @@ from bookings_server.api.bookings.convert import event_to_proto
 from bookings_server.app.bookings.events import EventFollower
 from bookings_server.domain.errors import InvalidArgument, ResourceExhausted
 from bookings_server.domain.identity import Principal
+from bookings_server.observability.metrics import event_watchers
 
 #: Streams open at once per server.
 DEFAULT_MAX_WATCHERS = 4
@@ -64,6 +66,7 @@ class EventStreams:
                 "too many event streams are open on this server; retry later",
                 "TOO_MANY_WATCHERS",
             )
+        event_watchers.inc()
         try:
             events = self._follower.follow(
                 principal.site_id, after, active=context.is_active, stopping=self._stopping
@@ -71,4 +74,5 @@ class EventStreams:
             for event in events:
                 yield pb.WatchBookingEventsResponse(event=event_to_proto(event))
         finally:
+            event_watchers.dec()
             self._slots.release()

@@ -47,6 +47,8 @@ def _mapped(method: str, behavior: Behavior, streaming: bool) -> Behavior:
             # Catch-all on purpose: any unexpected error becomes INTERNAL (logged, with a call id)
             # instead of grpc's bare UNKNOWN.
             except Exception as error:  # noqa: BLE001
+                if _client_gone(context):
+                    return  # a cancelled stream (its request iterator raises): nobody to answer
                 abort_with(context, _as_domain_error(error, method, context))
 
         return streamed
@@ -59,6 +61,12 @@ def _mapped(method: str, behavior: Behavior, streaming: bool) -> Behavior:
             abort_with(context, _as_domain_error(error, method, context))
 
     return unary
+
+
+def _client_gone(context: grpc.ServicerContext) -> bool:
+    """The client cancelled the call or its deadline passed: the error is the call's end,
+    not a bug."""
+    return not context.is_active()
 
 
 def _as_domain_error(error: Exception, method: str, context: grpc.ServicerContext) -> DomainError:

@@ -99,7 +99,8 @@ class BookingEventCounterRow(Base):
 
 class OutboxRow(Base):
     """A durable delivery. Unsent while `sent_at` is NULL; leased while `claimed_until` is
-    in the future; `position` orders items enqueued at the same due time."""
+    in the future; a dead letter (never claimed) once `dead_at` is set; `position` orders
+    items enqueued at the same due time."""
 
     __tablename__ = "outbox"
 
@@ -117,6 +118,7 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index(None, "sent_at", "next_attempt_at"),
