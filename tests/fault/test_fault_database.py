@@ -413,10 +413,10 @@ def test_sqlite_locked_by_another_process_is_store_busy_within_the_call_bound(
 
 @pytest.fixture
 def small_disk() -> Iterator[Path]:
-    """An 8 MiB tmpfs, where this machine lets the tests mount one (root with CAP_SYS_ADMIN)."""
+    """A 16 MiB tmpfs, where this machine lets the tests mount one (root with CAP_SYS_ADMIN)."""
     directory = Path(tempfile.mkdtemp(prefix="bookings-disk-"))
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(directory)],
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(directory)],
         capture_output=True,
         check=False,
     )
