@@ -14,7 +14,7 @@ import grpc
 from bookings.v1 import booking_pb2
 from bookings.v1 import bookings_service_pb2 as pb
 from google.protobuf import duration_pb2
-from lifecycle_support import CONFIRMED, ClassSetup, class_booking_request, error_reason
+from lifecycle_support import CONFIRMED, DECLINED, ClassSetup, class_booking_request, error_reason
 from race_helpers import run_together
 from test_races import REPETITIONS, RaceTargets, race  # noqa: F401  (the fixture)
 
@@ -81,11 +81,16 @@ def test_a_hold_converted_as_it_expires_is_a_booking_or_hold_expired_never_both(
         ]
 
         answers = run_together(calls)
+        answered_at = time.time()
 
-        confirmed = [a for a in answers if not isinstance(a, BaseException)]
-        assert [a.booking.status for a in confirmed].count(CONFIRMED) <= 1
+        statuses = [a.booking.status for a in answers if not isinstance(a, BaseException)]
+        assert statuses.count(CONFIRMED) <= 1
         converted = answers[0]
         if isinstance(converted, grpc.RpcError):
             assert error_reason(converted) == "HOLD_EXPIRED"
-        else:
-            assert converted.booking.status == CONFIRMED
+        elif converted.booking.status != CONFIRMED:
+            # Converted in time, but the CREATED booking keeps the held spots only until the
+            # hold expires (SPEC 11); its confirmation came later and the spot had gone.
+            assert converted.booking.status == DECLINED
+            assert answered_at >= hold.expires_date.ToSeconds()
+            assert statuses.count(CONFIRMED) == 1

@@ -34,6 +34,7 @@ from metrics_scrape import Scrape, all_handled, scrape, scrape_when
 from bookings_server.domain.outbox import OutboxKind, OutboxMessage
 from bookings_server.observability.metrics_endpoint import start_metrics_endpoint
 from bookings_server.store.database import Database
+from bookings_server.store.outbox_backlog import MAX_COUNTED, OutboxBacklog, read_outbox_backlog
 from bookings_server.store.unit_of_work import SqlUnitOfWork
 
 BOOKINGS = "bookings.v1.BookingsService"
@@ -279,6 +280,22 @@ def test_the_outbox_gauges_show_the_due_items_and_the_oldest_ones_wait(
 
     assert result.value("bookings_outbox_backlog") == 2
     assert 60 <= result.value("bookings_outbox_oldest_due_age_seconds") < 90
+
+
+def test_the_backlog_count_stops_at_its_cap_and_the_age_still_tells_the_oldest(
+    sqlite_url: str,
+) -> None:
+    now = datetime.now(UTC)
+    oldest = now - timedelta(hours=2)
+    _enqueue(sqlite_url, oldest, *(now - timedelta(seconds=1),) * MAX_COUNTED)
+
+    database = Database.from_url(sqlite_url)
+    try:
+        backlog = read_outbox_backlog(database, now, timeout_s=5)
+    finally:
+        database.dispose()
+
+    assert backlog == OutboxBacklog(MAX_COUNTED, oldest)
 
 
 def test_a_scrape_without_a_database_still_answers_without_the_outbox_gauges(

@@ -22,6 +22,7 @@ import pytest
 from booking_helpers import BookingEnv, booking_env, class_booking, failure
 from bookings.v1 import bookings_service_pb2 as pb
 from conftest import AuthMetadata, StartServer
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -241,8 +242,6 @@ def test_the_access_log_line_carries_the_ids_of_the_calls_span(
 
 
 def test_health_checks_make_no_spans(env: BookingEnv, exporter: InMemorySpanExporter) -> None:
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
     health_pb2_grpc.HealthStub(env.channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
     env.visitor().create(class_booking(env.catalog.session, env.catalog.class_service))
 
