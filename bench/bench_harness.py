@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -180,6 +181,34 @@ def proc_cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         parts = f.read().rsplit(")", 1)[1].split()
     return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_kib(pid: int) -> int:
+    """Resident set size of a process now (VmRSS of /proc/<pid>/status), in KiB; 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def serve_worker_threads() -> int:
+    """Worker threads a `bookings serve` of the working tree starts with in this environment:
+    BOOKINGS_MAX_WORKERS if set, else the default its --help states (else the Config one)."""
+    configured = os.environ.get("BOOKINGS_MAX_WORKERS")
+    if configured:
+        return int(configured)
+    out = subprocess.run(
+        [sys.executable, "-m", "bookings_server.cli.main", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    stated = re.search(r"BOOKINGS_MAX_WORKERS;\s+default\s+(\d+)", " ".join(out.split()))
+    return int(stated.group(1)) if stated else int(Config().max_workers)
 
 
 # ---------------------------------------------------------------- database and auth
@@ -411,6 +440,24 @@ def create_booking_request(
                 first_name="Bench", last_name=request_id[-12:], email="bench@example.com"
             ),
             total_participants=participants,
+            external_user_id=request_id,
+        ),
+        request_id=request_id,
+    )
+
+
+def create_slot_booking_request(
+    slot: booking_pb2.BookedSlot, request_id: str
+) -> bookings_service_pb2.CreateBookingRequest:
+    """A booking of one participant in `slot`, e.g. an appointment slot taken from an answer
+    of QueryAvailability (its entries' slots are in the shape CreateBooking accepts)."""
+    return bookings_service_pb2.CreateBookingRequest(
+        booking=booking_pb2.Booking(
+            booked_entity=booking_pb2.BookedEntity(slot=slot),
+            contact_details=booking_pb2.ContactDetails(
+                first_name="Bench", last_name=request_id[-12:], email="bench@example.com"
+            ),
+            total_participants=1,
             external_user_id=request_id,
         ),
         request_id=request_id,

@@ -30,6 +30,7 @@ from bookings.v1 import availability_service_pb2, bookings_service_pb2
 from bookings_server.api.availability.servicer import AvailabilityServicer
 from bookings_server.api.bookings.servicer import BookingsServicer
 from bookings_server.api.context import reset_principal, set_principal
+from bookings_server.app.availability_cache import AvailabilityCache
 from bookings_server.app.unit_of_work import SqlUnitOfWork
 from bookings_server.config import Config
 from bookings_server.domain.identity import IdentityType, Principal
@@ -76,7 +77,7 @@ def main() -> None:
     uow = SqlUnitOfWork(database)
     tokens = PageTokenCodec.from_secret("bench")
     bookings = BookingsServicer(uow, threading.Event(), page_tokens=tokens)
-    availability = AvailabilityServicer(uow, page_tokens=tokens)
+    availability = AvailabilityServicer(uow, page_tokens=tokens, cache=AvailabilityCache(64 << 20))
     principal = Principal(
         site_id=harness.SITE_ID,
         identity_type=IdentityType.OWNER,

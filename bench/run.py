@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Benchmarks of the bookings server, as ratios to a no-op call on the same server.
+"""Benchmarks of the bookings server, as ratios to ceilings measured in the same run.
 
 Starts `bookings serve` from the working tree in a subprocess (SQLite in a temp data dir by
 default, PostgreSQL with --database-url or --postgres), seeds a catalog over CatalogService,
 and drives each workload from a separate load-generator process (bench/load.py: grpc.aio,
-N calls in flight for a fixed time after a warm-up). Prints calls/s, p50, p99 and errors per
-workload and the ratio to grpc.health.v1 Health/Check measured on the same server in the same
-run; writes everything as JSON (default bench/results/<time>-<backend>.json).
+N calls in flight for a fixed time after a warm-up). Prints calls/s, p50, p99, errors, the
+server's CPU per call and its RSS (VmRSS) after each workload, and the ratio of its calls/s to
+each of three ceilings, measured first by the same load generator at the same concurrency:
+  bare    a bare grpcio server, no interceptors, same worker threads as the project server,
+          serving grpc.health.v1 Health/Check (bench/ceiling_servers.py, its own process)
+  noop    the project's no-op: Health/Check on `bookings serve` (the targets' reference)
+  insert  a bare grpcio server whose handler does one SQLite INSERT + COMMIT (WAL,
+          synchronous=NORMAL, SQLAlchemy Core) per call (bench/ceiling_servers.py)
+Writes everything as JSON (default bench/results/<time>-<backend>.json).
 
 Workloads (--workloads, comma separated, default all):
   create          CreateBooking of one participant in a class session (sessions rotate)
@@ -17,21 +23,40 @@ Workloads (--workloads, comma separated, default all):
                   fixed amount of work each (--bulk-calls bulk calls, 300 x as many singles) on
                   CREATED bookings prepared with BulkCreateBooking (not measured)
   avail_7x5       QueryAvailability, 7 days, 30-min service with 5 staff (one page, <= 1000)
+  mixed_7x5       avail_7x5's query with one write per --mixed-reads-per-write (10) queries:
+                  an appointment slot of the 5-staff service in the queried week booked,
+                  confirmed, and cancelled 8 confirmations later, the slots moving over staff
+                  members and days; the queries are measured (calls/s, p50, p99), the writes
+                  counted apart; reported beside avail_7x5 as mixed / read-only
   avail_31x20     QueryAvailability, 31 days, 30-min service with 20 staff (first page of 1000)
   avail_1k        avail_7x5 with 1,000 bookings stored (bulk-loaded through the store layer)
-  avail_1m        avail_7x5 with --large-bookings (1,000,000) stored
+  avail_1m        avail_7x5 with --large-bookings (1,000,000) stored; the RSS after it is
+                  reported on a line of its own
   reuseport       noop, create and avail_7x5 on two server processes sharing one port
-                  (SO_REUSEPORT) versus one, both over 4 client connections
+                  (SO_REUSEPORT) versus one, both over 4 client connections; prints
+                  each 2-process / 1-process calls/s ratio (a target on PostgreSQL:
+                  CreateBooking >= 1.5)
   observability   noop and create on fresh servers with --metrics-address and OTLP tracing
                   on (every call sampled; 10 % sampled), spans exported to bench/otlp_sink.py,
                   /metrics scraped every 5 s, versus a fresh plain one, taking turns for
                   --observability-rounds rounds (bench/observability_cost.py)
+
+Each avail_* workload (the warm figure: identical queries, N in flight) is followed by its
+cold and warm latency, --cold-samples queries each, one at a time: cold = each query right
+after a write that changes the queried answer (a slot of the queried service booked and
+confirmed, or cancelled again), warm = the same query repeated with no write in between.
+
+--workers-curve 2,4,8,16 (off by default) also runs create and avail_7x5 on a fresh server
+per value, started with BOOKINGS_MAX_WORKERS set to it: calls/s, p99 and server CPU/call.
 
 Examples:
   python bench/run.py                                   # everything on SQLite, 10 s each
   python bench/run.py --postgres                        # the same on a durable PostgreSQL
   python bench/run.py --workloads create,avail_7x5 --duration 5
   python bench/run.py --profile create                  # py-spy the server during `create`
+  python bench/run.py --workloads avail_7x5,mixed_7x5 --duration 5
+  python bench/run.py --workloads '' --workers-curve 2,4,8,16   # the curve alone
+  python bench/run.py --postgres --workloads reuseport  # create on 2 processes vs 1 (>= 1.5)
 """
 
 from __future__ import annotations
@@ -50,11 +75,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_harness as harness
 import bulk_confirm
+import ceiling_servers
 import observability_cost
 from count_statements import read_counts
 
@@ -65,15 +91,34 @@ ALL_WORKLOADS = (
     "hold_then_book",
     "bulk_confirm_300",
     "avail_7x5",
+    "mixed_7x5",
     "avail_31x20",
     "avail_1k",
     "avail_1m",
     "reuseport",
     "observability",
 )
+AVAILABILITY_WORKLOADS = ("avail_7x5", "avail_31x20", "avail_1k", "avail_1m")
+#: The ceilings, in the order they are measured and printed: key, label, workload of load.py.
+CEILINGS = (
+    ("bare", "ceiling: bare grpcio", "noop"),
+    ("noop", "noop", "noop"),
+    ("insert", "ceiling: SQLite INSERT", "ceiling_insert"),
+)
+CURVE_WORKLOADS = ("create", "avail_7x5")
 PG_DIR = Path("/tmp/bookings-bench-pg")
 #: The project's throwaway PostgreSQL; PG_DURABLE=1 keeps fsync and synchronous commit on.
 PG_SCRIPT = harness.ROOT / "scripts" / "pg_test_server.sh"
+
+
+class Measured(Protocol):
+    """A server process whose CPU and RSS a drive reads."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def pid(self) -> int: ...
 
 
 @dataclass
@@ -203,14 +248,18 @@ def drive(
     channels: int = 1,
     work: tuple[int, int] | None = None,
     port: int | None = None,
+    concurrency: int | None = None,
+    servers: list[Measured] | None = None,
 ) -> dict[str, Any]:
     """Run bench/load.py in its own process against the running server(s): for the warm-up
     and the window of the run's settings, or for `work` = (warm-up calls, measured calls).
-    `port` targets another server than the first."""
+    `port` targets another server than the first; `servers` are the processes whose CPU and
+    RSS are read (default: every project server running)."""
+    measured: list[Measured] = list(run.servers) if servers is None else servers
     spec: dict[str, Any] = {
         "targets": [f"127.0.0.1:{port or run.port}"],
         "channels": channels,
-        "concurrency": run.args.concurrency,
+        "concurrency": concurrency or run.args.concurrency,
         "warmup": run.args.warmup,
         "duration": run.args.duration,
         "metadata": run.metadata,
@@ -221,7 +270,7 @@ def drive(
     if work is not None:
         spec["warmup_calls"], spec["calls"] = work
     statements_before = statement_counts(run)
-    cpu_before = {s.name: harness.proc_cpu_seconds(s.pid) for s in run.servers}
+    cpu_before = {s.name: harness.proc_cpu_seconds(s.pid) for s in measured}
     profiler = start_profiler(run, label)
     started = time.perf_counter()
     load = subprocess.run(
@@ -236,13 +285,15 @@ def drive(
     if load.returncode != 0:
         raise RuntimeError(f"load generator failed for {label} (exit {load.returncode})")
     result: dict[str, Any] = json.loads(load.stdout)
-    server_cpu = sum(harness.proc_cpu_seconds(s.pid) - cpu_before[s.name] for s in run.servers)
+    server_cpu = sum(harness.proc_cpu_seconds(s.pid) - cpu_before[s.name] for s in measured)
     done = result["total_ok"]  # warm-up included, like the server CPU figure
     result["server_cpu_s"] = server_cpu
     result["server_cpu_util"] = server_cpu / wall
     result["client_cpu_util"] = result["client_cpu_s"] / wall
     result["server_cpu_us_per_call"] = server_cpu / max(done, 1) * 1e6
-    result["server_processes"] = len(run.servers)
+    result["server_processes"] = len(measured)
+    result["server_rss_kib"] = {s.name: harness.proc_rss_kib(s.pid) for s in measured}
+    result["server_rss_mib"] = sum(result["server_rss_kib"].values()) / 1024
     result["load_average_1m"] = os.getloadavg()[0]
     if run.args.count_statements:
         statements = statement_counts(run)
@@ -333,38 +384,198 @@ def ensure_bookings(run: Run, total: int) -> None:
     run.stored_bookings = total
 
 
-def run_workload(run: Run, name: str) -> None:
+def booking_params(run: Run) -> dict[str, Any]:
     assert run.catalog is not None
-    catalog = run.catalog
-    booking_params = {
-        "session_ids": catalog.session_ids,
-        "service_id": catalog.class_service_id,
-    }
+    return {"session_ids": run.catalog.session_ids, "service_id": run.catalog.class_service_id}
+
+
+def run_workload(run: Run, name: str) -> None:
     if name in ("create", "create_confirm", "hold_then_book"):
-        record(run, name, drive(run, name, name, booking_params))
+        record(run, name, drive(run, name, name, booking_params(run)))
     elif name == "bulk_confirm_300":
         run_bulk_confirm(run)
-    elif name == "avail_7x5":
-        record(run, name, drive(run, name, "availability", availability_params(run, 7, False)))
-    elif name == "avail_31x20":
-        record(run, name, drive(run, name, "availability", availability_params(run, 31, True)))
-    elif name == "avail_1k":
+    elif name in AVAILABILITY_WORKLOADS:
+        run_availability(run, name)
+    elif name == "mixed_7x5":
+        run_mixed(run)
+    elif name == "reuseport":
+        run_reuseport(run, booking_params(run))
+    elif name == "observability":
+        run_observability(run, booking_params(run))
+
+
+def run_availability(run: Run, name: str) -> None:
+    """One avail_* workload (warm, N in flight), then its cold and warm latency one by one."""
+    if name == "avail_1k":
         ensure_bookings(run, 1_000)
-        record(run, name, drive(run, name, "availability", availability_params(run, 7, False)))
     elif name == "avail_1m":
         ensure_bookings(run, run.args.large_bookings)
-        record(run, name, drive(run, name, "availability", availability_params(run, 7, False)))
-    elif name == "reuseport":
-        run_reuseport(run, booking_params)
-    elif name == "observability":
-        run_observability(run, booking_params)
+    params = availability_params(run, 31 if name == "avail_31x20" else 7, name == "avail_31x20")
+    result = drive(run, name, "availability", params)
+    record(run, name, result)
+    if name == "avail_1m":
+        run.results["rss_after_1m_mib"] = result["server_rss_mib"]
+        print(
+            f"  server RSS after {name} ({run.stored_bookings:,} bookings stored): "
+            f"{result['server_rss_mib']:.1f} MiB",
+            flush=True,
+        )
+    measure_cold_warm(run, name, params)
+
+
+def measure_cold_warm(run: Run, name: str, params: dict[str, Any]) -> None:
+    """--cold-samples queries one at a time, each right after a write that changes the
+    answer (cold), then as many identical ones with no write between (warm); only the
+    queries are timed. Two uncounted units before each."""
+    samples = run.args.cold_samples
+    if samples <= 0:
+        return
+    result = run.results["workloads"][name]
+    cold = drive(run, f"{name} cold", "availability_cold", params, work=(2, samples), concurrency=1)
+    warm = drive(run, f"{name} warm", "availability", params, work=(2, samples), concurrency=1)
+    result["cold"], result["warm_sequential"] = cold, warm
+    result["cold_over_warm_p50"] = cold["p50_ms"] / max(warm["p50_ms"], 1e-9)
+    errors = cold["errors"] + warm["errors"] + side_errors(cold)
+    print(
+        f"  {name} one at a time, {samples} each: cold p50 {cold['p50_ms']:.2f} ms "
+        f"p99 {cold['p99_ms']:.2f} ms, warm p50 {warm['p50_ms']:.2f} ms "
+        f"p99 {warm['p99_ms']:.2f} ms, cold / warm p50 x{result['cold_over_warm_p50']:.2f}"
+        f"{f'  ({errors} errors)' if errors else ''}",
+        flush=True,
+    )
+
+
+def side_errors(result: dict[str, Any]) -> int:
+    return sum(int(side["errors"]) for side in result.get("side", {}).values())
+
+
+def run_mixed(run: Run) -> None:
+    """avail_7x5's query with writes in between; beside avail_7x5 when both ran."""
+    params = {
+        **availability_params(run, 7, False),
+        "reads_per_write": run.args.mixed_reads_per_write,
+        "cancel_lag": 8,
+    }
+    result = drive(run, "mixed_7x5", "mixed_availability", params)
+    sides = result["side"]
+    result["writes"] = {
+        "ok": sum(side["ok"] for side in sides.values()),
+        "calls_per_s": sum(side["calls_per_s"] for side in sides.values()),
+        "errors": side_errors(result),
+        "by_kind": sides,
+    }
+    read_only = run.results["workloads"].get("avail_7x5")
+    if read_only:
+        result["vs_read_only"] = ratios(result, read_only)
+    record(run, "mixed_7x5", result)
+    print_mixed(result)
+
+
+def print_mixed(result: dict[str, Any]) -> None:
+    writes = result["writes"]
+    kinds = ", ".join(
+        f"{kind} {side['calls_per_s']:.1f}/s p99 {side['p99_ms']:.1f} ms"
+        for kind, side in writes["by_kind"].items()
+    )
+    print(f"  mixed_7x5 writes: {writes['calls_per_s']:.1f}/s ({kinds}), {writes['errors']} err")
+    versus = result.get("vs_read_only")
+    if versus:
+        print(
+            f"  mixed_7x5 / avail_7x5 (read-only): calls/s x{versus['calls']:.3f}, "
+            f"p50 x{versus['p50']:.2f}, p99 x{versus['p99']:.2f}",
+            flush=True,
+        )
+    else:
+        print("  mixed_7x5: run avail_7x5 in the same run for the mixed / read-only ratio")
+
+
+# ---------------------------------------------------------------- ceilings and the curve
+
+
+def measure_ceilings(run: Run) -> None:
+    """The three ceilings, one after the other, by the same load generator: the bare grpcio
+    server and the one-INSERT server each in a process of their own, started for it with the
+    project server's worker threads, and Health/Check on the project server."""
+    workers = harness.serve_worker_threads()
+    figures: dict[str, Any] = {}
+    for key, label, workload in CEILINGS:
+        if key == "noop":
+            figures[key] = drive(run, label, workload, {})
+            continue
+        server = ceiling_servers.CeilingProcess(
+            kind=key,
+            workers=workers,
+            sqlite_path=run.workdir / "ceiling-insert.sqlite3" if key == "insert" else None,
+        )
+        log(f"starting {label} ({workers} worker threads)")
+        server.start()
+        try:
+            figures[key] = drive(run, label, workload, {}, port=server.port, servers=[server])
+        finally:
+            server.stop()
+    run.results["ceilings"] = {"workers": workers, **figures}
+    for key, label, _ in CEILINGS:
+        record(run, key if key == "noop" else f"ceiling_{key}", figures[key], label=label)
+
+
+def run_workers_curve(run: Run) -> None:
+    """create and avail_7x5 on a fresh server per --workers-curve value (BOOKINGS_MAX_WORKERS),
+    on the run's database; only that server's CPU is read."""
+    cases = (
+        ("create", "create", booking_params(run)),
+        ("avail_7x5", "availability", availability_params(run, 7, False)),
+    )
+    curve: dict[str, Any] = {}
+    print("  workers curve (a fresh server per BOOKINGS_MAX_WORKERS value):", flush=True)
+    print_curve_header()
+    for workers in run.args.workers_curve:
+        server = start_server(
+            run,
+            name=f"server-w{workers}",
+            port=harness.free_port(),
+            env={"BOOKINGS_MAX_WORKERS": str(workers)},
+        )
+        try:
+            figures = {
+                label: drive(
+                    run,
+                    f"workers={workers} {label}",
+                    workload,
+                    params,
+                    port=server.port,
+                    servers=[server],
+                )
+                for label, workload, params in cases
+            }
+        finally:
+            run.servers.remove(server)
+            server.stop()
+        curve[str(workers)] = figures
+        print_curve_row(workers, figures)
+    run.results["workers_curve"] = curve
+
+
+def print_curve_header() -> None:
+    columns = "".join(
+        f"  {name + ' /s':>14s} {'p99 ms':>8s} {'us/call':>8s}" for name in CURVE_WORKLOADS
+    )
+    print(f"    {'workers':>7s}{columns}", flush=True)
+
+
+def print_curve_row(workers: int, figures: dict[str, Any]) -> None:
+    cells = "".join(
+        f"  {figures[name]['calls_per_s']:14.1f} {figures[name]['p99_ms']:8.1f} "
+        f"{figures[name]['server_cpu_us_per_call']:8.0f}"
+        for name in CURVE_WORKLOADS
+    )
+    print(f"    {workers:7d}{cells}", flush=True)
 
 
 def run_reuseport(run: Run, booking_params: dict[str, Any]) -> None:
     if not run.args.reuse_port_supported:
         log("reuseport: `bookings serve` has no --reuse-port flag; skipped")
         return
-    cases = (
+    cases: tuple[tuple[str, str, dict[str, Any]], ...] = (
         ("noop", "noop", {}),
         ("create", "create", booking_params),
         ("avail_7x5", "availability", availability_params(run, 7, False)),
@@ -376,12 +587,14 @@ def run_reuseport(run: Run, booking_params: dict[str, Any]) -> None:
         for label, workload, params in cases:
             key = f"{label}@{processes}p"
             figures[key] = drive(run, f"reuseport {key}", workload, params, channels=4)
-            print_row(key, figures[key], None)
+            print_row(key, figures[key])
     run.servers.pop().stop()
     for label, _, _ in cases:
         one, two = figures[f"{label}@1p"], figures[f"{label}@2p"]
         figures[f"{label}_speedup"] = two["calls_per_s"] / max(one["calls_per_s"], 1e-9)
     run.results["reuseport"] = figures
+    speedups = ", ".join(f"{label} x{figures[f'{label}_speedup']:.2f}" for label, _, _ in cases)
+    print(f"  two processes / one (calls/s, 4 connections): {speedups}", flush=True)
 
 
 def run_observability(run: Run, booking_params: dict[str, Any]) -> None:
@@ -471,24 +684,48 @@ def run_bulk_confirm(run: Run) -> None:
     )
 
 
-def record(run: Run, name: str, result: dict[str, Any]) -> None:
-    noop = run.results["workloads"].get("noop")
-    if noop and name != "noop":
-        result["ratio_calls"] = result["calls_per_s"] / max(noop["calls_per_s"], 1e-9)
-        result["ratio_p50"] = result["p50_ms"] / max(noop["p50_ms"], 1e-9)
-        result["ratio_p99"] = result["p99_ms"] / max(noop["p99_ms"], 1e-9)
+def ratios(result: dict[str, Any], reference: dict[str, Any]) -> dict[str, float]:
+    """calls/s, p50 and p99 of `result` over those of `reference`."""
+    return {
+        "calls": result["calls_per_s"] / max(reference["calls_per_s"], 1e-9),
+        "p50": result["p50_ms"] / max(reference["p50_ms"], 1e-9),
+        "p99": result["p99_ms"] / max(reference["p99_ms"], 1e-9),
+    }
+
+
+def record(run: Run, name: str, result: dict[str, Any], *, label: str | None = None) -> None:
+    """Store a workload's result with its ratios to each ceiling of the run (ratio_calls,
+    ratio_p50 and ratio_p99: to the project's no-op, as the targets are), and print it."""
+    ceilings = {
+        key: figures
+        for key, figures in run.results.get("ceilings", {}).items()
+        if isinstance(figures, dict) and figures is not result
+    }
+    result["ratios"] = {key: ratios(result, figures) for key, figures in ceilings.items()}
+    if "noop" in result["ratios"]:
+        noop = result["ratios"]["noop"]
+        result["ratio_calls"], result["ratio_p50"], result["ratio_p99"] = (
+            noop["calls"],
+            noop["p50"],
+            noop["p99"],
+        )
     run.results["workloads"][name] = result
-    print_row(name, result, noop)
+    print_row(label or name, result)
 
 
-def print_row(name: str, result: dict[str, Any], noop: dict[str, Any] | None) -> None:
-    ratio = f"{result['ratio_calls']:6.3g}" if noop and "ratio_calls" in result else "     -"
+def print_row(name: str, result: dict[str, Any]) -> None:
+    found = result.get("ratios", {})
+    calls = " ".join(
+        f"{key} {found[key]['calls']:6.3g}" if key in found else f"{key} {'-':>6s}"
+        for key, _, _ in CEILINGS
+    )
     errors = result["errors"]
     detail = f" {result['error_codes']}" if errors else ""
     print(
         f"  {name:22s} {result['calls_per_s']:8.1f}/s  p50 {result['p50_ms']:7.2f} ms  "
-        f"p99 {result['p99_ms']:7.2f} ms  err {errors:4d}  x noop {ratio}  "
-        f"srv {result['server_cpu_us_per_call']:6.0f} us/call{detail}",
+        f"p99 {result['p99_ms']:7.2f} ms  err {errors:4d}  x {calls}  "
+        f"srv {result['server_cpu_us_per_call']:6.0f} us/call  "
+        f"rss {result.get('server_rss_mib', 0):5.0f} MiB{detail}",
         flush=True,
     )
 
@@ -552,6 +789,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         0.90,
         True,
     )
+    if results.get("backend") == "postgresql":
+        check(
+            "CreateBooking on 2 processes >= 1.5 x 1 process (PostgreSQL, SO_REUSEPORT)",
+            results.get("reuseport", {}).get("create_speedup"),
+            1.5,
+            True,
+        )
     small, large = get("avail_1k", "p50_ms"), get("avail_1m", "p50_ms")
     if small and large:
         check("Availability p50 with 1M / with 1k bookings <= 1.5", large / small, 1.5, False)
@@ -609,6 +853,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=4,
         help="observability: rounds of noop and create on the plain and the observed server",
     )
+    parser.add_argument(
+        "--cold-samples",
+        type=int,
+        default=40,
+        help="avail_*: queries timed one at a time, cold (each right after a write) and warm "
+        "(repeated); 0 skips both",
+    )
+    parser.add_argument(
+        "--mixed-reads-per-write",
+        type=int,
+        default=10,
+        help="mixed_7x5: availability queries per write",
+    )
+    parser.add_argument(
+        "--workers-curve",
+        default="",
+        metavar="N,N,...",
+        help="also run create and avail_7x5 on a fresh server per worker count "
+        "(BOOKINGS_MAX_WORKERS), e.g. 2,4,8,16; default off",
+    )
     parser.add_argument("--server-log-level", default="WARNING")
     parser.add_argument("--profile", default="", help="workloads to py-spy, comma separated")
     parser.add_argument(
@@ -633,6 +897,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown workloads: {sorted(unknown)}")
     args.profile = [w for w in args.profile.split(",") if w]
+    try:
+        args.workers_curve = [int(n) for n in args.workers_curve.split(",") if n.strip()]
+    except ValueError:
+        parser.error(f"--workers-curve takes worker counts, e.g. 2,4,8,16: {args.workers_curve!r}")
+    if any(n < 1 for n in args.workers_curve):
+        parser.error("--workers-curve: worker counts are at least 1")
     return args
 
 
@@ -662,7 +932,7 @@ def main(argv: list[str] | None = None) -> int:
         harness.migrate_database(url)
         run.metadata = harness.owner_metadata(run.data_dir)
         start_server(run, name="server-1", port=harness.free_port())
-        if args.workloads:
+        if args.workloads or args.workers_curve:
             log(f"seeding catalog: {args.staff} staff, {args.sessions} class sessions")
             with harness.stubs(run.servers[0].address, run.metadata) as api:
                 run.catalog = harness.seed_catalog(api, staff=args.staff, sessions=args.sessions)
@@ -672,9 +942,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.warmup:g}s warm-up + {args.duration:g}s per workload",
             flush=True,
         )
-        record(run, "noop", drive(run, "noop", "noop", {}))
+        measure_ceilings(run)
         for name in args.workloads:
             run_workload(run, name)
+        if args.workers_curve:
+            run_workers_curve(run)
         run.results["targets"] = targets(run.results)
     finally:
         for server in reversed(run.servers):

@@ -401,4 +401,4 @@ def test_the_number_of_reads_does_not_grow_with_the_bookings(env: Env, database_
     for entry in env.query(seeded.appointment, seeded.yoga).availability_entries[::2]:
         env.create(entry.slot, status=booking_pb2.BOOKING_STATUS_CONFIRMED)
 
-    assert statements_to_answer(database_url, query) == before <= 12
+    assert statements_to_answer(database_url, query) == before <= 13  # with the catalog version

@@ -29,6 +29,9 @@ class Config:
     max_message_bytes: int = 4 * 1024 * 1024
     #: Let several server processes share one port (SO_REUSEPORT).
     reuse_port: bool = False
+    #: Memory for QueryAvailability's cache of computed answers, in MiB per process; 0 turns
+    #: the cache off.
+    availability_cache_mb: int = 64
     #: HOST:PORT of the Prometheus /metrics endpoint (None: no metrics); one per process.
     metrics_address: str | None = None
     #: JWT verification: HS256 shared secret (None: read or create data_dir/jwt-secret).

@@ -22,6 +22,7 @@ from bookings_server.api.interceptors.errors import ErrorMappingInterceptor
 from bookings_server.api.interceptors.rate_limit import RateLimitInterceptor
 from bookings_server.api.reflection import enable_commented_reflection
 from bookings_server.api.servicers import SERVICE_NAMES, add_servicers
+from bookings_server.app.availability_cache import AvailabilityCache
 from bookings_server.config import Config
 from bookings_server.domain.page_tokens import PageTokenCodec
 from bookings_server.serving import DrainControls
@@ -94,12 +95,23 @@ def build_server(
         SqlUnitOfWork(database),
         controls.draining,
         page_tokens,
+        availability_cache(config),
     )
     health_pb2_grpc.add_HealthServicer_to_server(controls.health, server)
     controls.health.set("", health_pb2.HealthCheckResponse.SERVING)
     _watch_the_store(controls, config)
     enable_commented_reflection(server, (*SERVICE_NAMES, health.SERVICE_NAME))
     return server, _bind(server, config.address, server_credentials(config))
+
+
+def availability_cache(config: Config) -> AvailabilityCache | None:
+    """QueryAvailability's cache of answers within --availability-cache-mb (0: none),
+    reported in the metrics."""
+    if config.availability_cache_mb <= 0:
+        return None
+    cache = AvailabilityCache(config.availability_cache_mb * 2**20)
+    observability.report_availability_cache(cache)
+    return cache
 
 
 def _watch_the_store(controls: DrainControls, config: Config) -> None:

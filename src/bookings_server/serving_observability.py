@@ -19,7 +19,9 @@ import grpc
 
 from bookings_server.api.interceptors.metrics import MetricsInterceptor
 from bookings_server.api.interceptors.tracing import SiteAttributeInterceptor, TracingInterceptor
+from bookings_server.app.availability_cache import AvailabilityCache
 from bookings_server.config import Config
+from bookings_server.observability.availability_cache_gauges import availability_cache_gauges
 from bookings_server.observability.outbox_gauges import BacklogReading, outbox_gauges
 from bookings_server.observability.tracer import active_tracer
 from bookings_server.store.database import Database
@@ -46,6 +48,11 @@ def watch_the_outbox(config: Config, database: Database) -> None:
     """With metrics on, the outbox gauges read `database` at each scrape."""
     if config.metrics_address:
         outbox_gauges.read_from(lambda: _backlog(database))
+
+
+def report_availability_cache(cache: AvailabilityCache) -> None:
+    """The metrics show `cache`'s size and reuse (the last server built wins)."""
+    availability_cache_gauges.read_from(cache.stats)
 
 
 def _backlog(database: Database) -> BacklogReading:

@@ -18,6 +18,7 @@ from bookings.v1 import (
 from bookings_server.api.availability.servicer import AvailabilityServicer
 from bookings_server.api.bookings.servicer import BookingsServicer
 from bookings_server.api.catalog.servicer import CatalogServicer
+from bookings_server.app.availability_cache import AvailabilityCache
 from bookings_server.app.unit_of_work import UnitOfWork
 from bookings_server.domain.page_tokens import PageTokenCodec
 
@@ -34,14 +35,16 @@ def add_servicers(
     uow: UnitOfWork,
     draining: threading.Event,
     page_tokens: PageTokenCodec,
+    availability_cache: AvailabilityCache | None = None,
 ) -> None:
     """Register every servicer; each one gets the shared unit of work and page token codec.
-    Setting `draining` ends the open event streams."""
+    Setting `draining` ends the open event streams; QueryAvailability reuses its answers
+    through `availability_cache` (none: computed afresh on every call)."""
     bookings_service_pb2_grpc.add_BookingsServiceServicer_to_server(
         BookingsServicer(uow, draining, page_tokens=page_tokens), server
     )
     availability_service_pb2_grpc.add_AvailabilityServiceServicer_to_server(
-        AvailabilityServicer(uow, page_tokens=page_tokens), server
+        AvailabilityServicer(uow, page_tokens=page_tokens, cache=availability_cache), server
     )
     catalog_service_pb2_grpc.add_CatalogServiceServicer_to_server(
         CatalogServicer(uow, page_tokens=page_tokens), server

@@ -14,47 +14,132 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from functools import partial
 
+from bookings_server.app.availability_cache import AvailabilityAnswer, AvailabilityCache
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain.availability.entries import (
     AvailabilityData,
     AvailabilityPage,
+    EntryPosition,
     Occupancy,
     booking_window,
+)
+from bookings_server.domain.availability.freshness import (
+    appointment_staff_ids,
+    dependency_keys,
+    policy_stable_until,
 )
 from bookings_server.domain.availability.paging import decode_position, encode_position
 from bookings_server.domain.availability.query import query_availability
 from bookings_server.domain.availability.request import AvailabilityQuery, validate_query
 from bookings_server.domain.availability.slots import BusyInterval
+from bookings_server.domain.availability.versions import CATALOG
 from bookings_server.domain.catalog import Service, ServiceType, Session
+from bookings_server.domain.deadline import current_deadline
 from bookings_server.domain.page_tokens import PageTokenCodec
 
 __all__ = ["AvailabilityReader", "load_availability_data"]
 
+#: Longest a query waits for another thread computing the same answer.
+MAX_WAIT_S = 5.0
+
 
 class AvailabilityReader:
-    """Answers QueryAvailability for one site; its page tokens are signed by `page_tokens`."""
+    """Answers QueryAvailability for one site; its page tokens are signed by `page_tokens`.
+
+    With a `cache`, answers are reused while they are right (app/availability_cache.py): a
+    reuse costs one statement, the read of the versions the answer depends on.
+    """
 
     def __init__(
-        self, uow: UnitOfWork, clock: Clock = utc_now, *, page_tokens: PageTokenCodec
+        self,
+        uow: UnitOfWork,
+        clock: Clock = utc_now,
+        *,
+        page_tokens: PageTokenCodec,
+        cache: AvailabilityCache | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._tokens = page_tokens
+        self._cache = cache
 
     def query(self, site_id: str, query: AvailabilityQuery) -> tuple[AvailabilityPage, str]:
         """The page of `query`'s entries its page token points at, and the next page's token
         ("" on the last page). InvalidArgument for an invalid query (field paths relative to
         the query) or page token, NotFound for a service that is not one of the site's."""
+        answer = self.answer(site_id, query)
+        return answer.page, answer.next_page_token
+
+    def answer(self, site_id: str, query: AvailabilityQuery) -> AvailabilityAnswer:
+        """`query`'s page as an answer that may be shared with other calls: never change it."""
         validate_query(query)
         after = decode_position(self._tokens, site_id, query)
         now = self._clock()
+        if self._cache is None:
+            with self._uow.read(site_id) as tx:
+                data = load_availability_data(tx, query, now)
+            return self._computed(site_id, query, data, now, after)
+        key = (site_id, query)
+        cached = self._cache.get(key)
         with self._uow.read(site_id) as tx:
-            data = load_availability_data(tx, query, now)
+            known = tx.availability_versions.read(
+                cached.versions.keys() if cached is not None else (CATALOG,)
+            )
+        if cached is not None and cached.holds_at(known, now):
+            self._cache.count(hit=True)
+            return cached
+        with self._cache.computing(key, _wait_s()) as computed:
+            if computed is not None and computed.holds_at(known, now):
+                self._cache.count(hit=True)
+                return computed
+            with self._uow.read(site_id) as tx:
+                data = load_availability_data(tx, query, now)
+                expiry = _next_expiry(tx, query, data, now)
+            answer = self._computed(site_id, query, data, now, after)
+            answer.versions = {name: known.get(name) for name in dependency_keys(query, data)}
+            answer.valid_until = _earliest(policy_stable_until(query, data, now), expiry)
+            self._cache.count(hit=False)
+            self._cache.put(key, answer)
+        return answer
+
+    def _computed(
+        self,
+        site_id: str,
+        query: AvailabilityQuery,
+        data: AvailabilityData,
+        now: datetime,
+        after: EntryPosition | None,
+    ) -> AvailabilityAnswer:
+        """The page of `query` after `after`, from `data`, good for `now` only."""
         page = query_availability(query, data, now, after)
-        if page.next_position is None:
-            return page, ""
-        return page, encode_position(self._tokens, site_id, query, page.next_position)
+        token = ""
+        if page.next_position is not None:
+            token = encode_position(self._tokens, site_id, query, page.next_position)
+        return AvailabilityAnswer(page, token, versions={}, valid_until=now)
+
+
+def _wait_s() -> float:
+    """How long a query waits for another thread computing its answer: its call's time."""
+    deadline = current_deadline.get()
+    return MAX_WAIT_S if deadline is None else min(MAX_WAIT_S, deadline.remaining())
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    return min((moment for moment in moments if moment is not None), default=None)
+
+
+def _next_expiry(
+    tx: Transaction, query: AvailabilityQuery, data: AvailabilityData, now: datetime
+) -> datetime | None:
+    """When the first hold or offer the answer counted stops counting."""
+    services = list(data.services.values())
+    return tx.bookings.next_expiry(
+        appointment_staff_ids(query, services),
+        [s.id for s in data.sessions if data.services[s.service_id].type is ServiceType.CLASS],
+        [s.schedule_id for s in services if s.type is ServiceType.COURSE],
+        now,
+    )
 
 
 def _of_type(services: Iterable[Service], service_type: ServiceType) -> list[Service]:
@@ -98,9 +183,11 @@ def _sessions(
     assert query.start is not None and query.end is not None
     sessions: list[Session] = []
     if classes:
-        sessions = tx.catalog.list_sessions_between([s.id for s in classes], query.start, query.end)
+        sessions = tx.cached_catalog.list_sessions_between(
+            [s.id for s in classes], query.start, query.end
+        )
     for course in courses:
-        sessions.extend(tx.catalog.list_schedule_sessions(course.id))
+        sessions.extend(tx.cached_catalog.list_schedule_sessions(course.id))
     return sessions
 
 

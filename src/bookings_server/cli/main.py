@@ -12,9 +12,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bookings_server.app.outbox_delivery import Sender
+from bookings_server.cli.arg_types import non_negative_int
 from bookings_server.cli.delivery_flags import add_delivery_flags, delivery_settings
 from bookings_server.cli.observability import Observability, add_metrics_flag
 from bookings_server.cli.outbox_commands import add_outbox_commands
+from bookings_server.cli.processes import (
+    add_processes_flags,
+    is_child,
+    run_processes,
+    runs_a_group,
+    watch_parent,
+)
 from bookings_server.cli.store_commands import add_store_commands
 from bookings_server.cli.token import (
     add_auth_flags,
@@ -47,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="HOST:PORT to listen on (env BOOKINGS_ADDRESS; default %(default)s)",
     )
     _add_server_flags(serve)
+    add_processes_flags(serve)
     add_metrics_flag(serve)
     _add_tls_flags(serve)
     _add_rate_limit_flags(serve)
@@ -127,6 +136,13 @@ def _add_server_flags(parser: argparse.ArgumentParser) -> None:
         "(env BOOKINGS_REUSE_PORT=true; default off: a taken port is an error)",
     )
     parser.add_argument(
+        "--availability-cache-mb",
+        type=non_negative_int,
+        default=env("AVAILABILITY_CACHE_MB", str(defaults.availability_cache_mb)),
+        help="memory for QueryAvailability's cache of computed answers, in MiB, per process; "
+        "0 turns it off (env BOOKINGS_AVAILABILITY_CACHE_MB; default %(default)s)",
+    )
+    parser.add_argument(
         "--log-level",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         type=str.upper,
@@ -186,19 +202,28 @@ def _add_rate_limit_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bookings_server.api.auth.keys import SigningKeyError
-    from bookings_server.api.auth.scopes import UndeclaredScopesError
-    from bookings_server.app.outbox_delivery import start_worker_thread
-    from bookings_server.cli.bootstrap import SchemaOutdatedError, prepare_store
     from bookings_server.delivery.webhook_endpoints import WebhookFileError
-    from bookings_server.observability.metrics_endpoint import MetricsAddressError
-    from bookings_server.server import PortInUseError, build_server
-    from bookings_server.serving import DrainControls, run_until_signalled
-    from bookings_server.serving_health import OUTBOX_SERVICE
-    from bookings_server.tls import TlsConfigError
 
-    configure_logging(args.log_level)
-    config = Config(
+    configure_logging(args.log_level, with_pid=runs_a_group(args))
+    config = _config(args)
+    try:
+        sender = _worker_sender(config)
+    except WebhookFileError as error:
+        print(f"bookings: {error}", file=sys.stderr)
+        return 1
+    if args.processes > 1:
+        return run_processes(args, args.argv, lambda: _prepare_store(config))
+    if is_child(args):
+        watch_parent(args)  # the parent prepared the store
+    else:
+        failure = _prepare_store(config)
+        if failure is not None:
+            return failure
+    return _serve_here(args, config, sender)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return Config(
         address=args.address,
         database_url=args.database_url,
         data_dir=args.data_dir,
@@ -220,17 +245,38 @@ def _serve(args: argparse.Namespace) -> int:
         tls_cert_file=args.tls_cert_file,
         tls_key_file=args.tls_key_file,
         tls_client_ca_file=args.tls_client_ca_file,
+        availability_cache_mb=args.availability_cache_mb,
         **delivery_settings(args),
         **auth_settings(args),
     )
+
+
+def _prepare_store(config: Config) -> int | None:
+    """Ready the store (once per `bookings serve`: in the parent of several processes); an
+    exit code when the server must not start."""
+    from bookings_server.cli.bootstrap import SchemaOutdatedError, prepare_store
+
     try:
-        sender = _worker_sender(config)
         demo = prepare_store(config)
-    except (SchemaOutdatedError, WebhookFileError) as error:
+    except SchemaOutdatedError as error:
         print(f"bookings: {error}", file=sys.stderr)
         return 1
     if demo is not None:
         print(f"bookings: loaded the demo catalog into site {demo.site_id}", flush=True)
+    return None
+
+
+def _serve_here(args: argparse.Namespace, config: Config, sender: Sender | None) -> int:
+    """Serve from this process until SIGTERM/SIGINT, then drain."""
+    from bookings_server.api.auth.keys import SigningKeyError
+    from bookings_server.api.auth.scopes import UndeclaredScopesError
+    from bookings_server.app.outbox_delivery import start_worker_thread
+    from bookings_server.observability.metrics_endpoint import MetricsAddressError
+    from bookings_server.server import PortInUseError, build_server
+    from bookings_server.serving import DrainControls, run_until_signalled
+    from bookings_server.serving_health import OUTBOX_SERVICE
+    from bookings_server.tls import TlsConfigError
+
     controls = DrainControls()
     observability = Observability.start_tracing()
     try:
@@ -245,7 +291,8 @@ def _serve(args: argparse.Namespace) -> int:
     server.start()
     print(f"bookings: serving on port {port}", flush=True)
     observability.announce()
-    print_local_owner_hint(config, port)
+    if args.process_index in (None, 0):  # one owner token per `bookings serve`
+        print_local_owner_hint(config, port)
     worker = start_worker_thread(config, sender)
     if worker is not None:
         controls.monitor.watch((OUTBOX_SERVICE,), worker.problem)
@@ -267,6 +314,8 @@ def _worker_sender(config: Config) -> Sender | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    #: The arguments as given: a --processes parent starts its children with the same ones.
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     result: int = args.run(args)
     return result
 

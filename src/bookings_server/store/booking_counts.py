@@ -17,6 +17,7 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     Executable,
+    ScalarSelect,
     Select,
     Table,
     and_,
@@ -152,6 +153,53 @@ class BookingCounts:
         for staff_id, held_start, held_end, blocked_until in self._session.execute(query):
             held[staff_id].append(BusyInterval(held_start, held_end, blocked_until - held_end))
         return dict(held)
+
+    def next_expiry(
+        self,
+        staff_ids: Collection[str],
+        session_ids: Collection[str],
+        schedule_ids: Collection[str],
+        now: datetime,
+    ) -> datetime | None:
+        """The earliest instant after `now` at which a hold or a waiting-list offer of these
+        staff members, sessions or course schedules stops counting (None if none will): what
+        availability computed at `now` stays good until, with no write in between. Any hold
+        or offer of them counts (a superset of those that matter: an earlier answer is safe)."""
+        holds = [HoldRow.staff_member_id.in_(list(staff_ids))] if staff_ids else []
+        offers = []
+        if session_ids:
+            holds.append(HoldRow.session_id.in_(list(session_ids)))
+            offers.append(BookingRow.session_id.in_(list(session_ids)))
+        if schedule_ids:
+            holds.append(HoldRow.schedule_id.in_(list(schedule_ids)))
+            offers.append(BookingRow.schedule_id.in_(list(schedule_ids)))
+        minimums: list[ScalarSelect[Any]] = []
+        if holds:
+            minimums.append(
+                select(func.min(HoldRow.expires_date))
+                .where(
+                    HoldRow.site_id == self._site_id,
+                    HoldRow.released.is_(False),
+                    HoldRow.expires_date > now,
+                    or_(*holds),
+                )
+                .scalar_subquery()
+            )
+        if offers:
+            minimums.append(
+                select(func.min(BookingRow.offer_expires))
+                .where(
+                    BookingRow.site_id == self._site_id,
+                    BookingRow.status == BookingStatus.WAITING_LIST.value,
+                    BookingRow.offer_expires > now,
+                    or_(*offers),
+                )
+                .scalar_subquery()
+            )
+        if not minimums:
+            return None
+        found = self._session.execute(select(*minimums)).one()
+        return min((moment for moment in found if moment is not None), default=None)
 
     def offered_by_sessions(self, session_ids: Collection[str], now: datetime) -> dict[str, int]:
         """Participants of WAITING_LIST bookings whose offer runs at `now`, per session."""

@@ -37,6 +37,7 @@ from bookings_server.domain.deadline import Deadline, current_deadline, earliest
 from bookings_server.domain.errors import DomainError, Unavailable
 from bookings_server.observability.store_spans import transaction_span
 from bookings_server.store import postgres_recipe, sqlite_recipe
+from bookings_server.store.catalog_cache import CatalogCache, flag_catalog_writes
 from bookings_server.store.failure_log import FailureEpisodes
 from bookings_server.store.failures import (
     STORE_BUSY,
@@ -92,6 +93,9 @@ class Database:
             bind=engine.execution_options(**{sqlite_recipe.WRITE_OPTION: True}),
             expire_on_commit=False,
         )
+        flag_catalog_writes(self._write)
+        #: The catalog as this process last loaded it (store/catalog_cache.py).
+        self.catalog_cache = CatalogCache()
 
     @classmethod
     def from_url(

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from bookings_server.domain.capacity import CapacityUnit
 from bookings_server.store.availability_reads import AvailabilityReads
+from bookings_server.store.availability_versions import AvailabilityVersions
 from bookings_server.store.booking_repository import BookingRepository
+from bookings_server.store.catalog_cache import CachedAvailabilityReads, CachedCatalog
 from bookings_server.store.catalog_repository import CatalogRepository
 from bookings_server.store.database import Database
 from bookings_server.store.event_retention import EventHistory, EventRetention
@@ -40,6 +42,12 @@ class Transaction:
     @cached_property
     def catalog(self) -> CatalogRepository:
         return CatalogRepository(self._session, self.site_id)
+
+    @cached_property
+    def cached_catalog(self) -> CachedCatalog:
+        """The catalog reads of a booking, through the process's cache while the site's
+        catalog is unchanged (store/catalog_cache.py): for the booking use cases."""
+        return CachedCatalog(self._session, self.site_id, self._database.catalog_cache)
 
     @cached_property
     def expired_offers(self) -> ExpiredOffers:
@@ -71,7 +79,13 @@ class Transaction:
 
     @cached_property
     def availability(self) -> AvailabilityReads:
-        return AvailabilityReads(self._session, self.site_id)
+        """The catalog reads of QueryAvailability, through the process's cache while the
+        site's catalog is unchanged (store/catalog_cache.py)."""
+        return CachedAvailabilityReads(self._session, self.site_id, self._database.catalog_cache)
+
+    @cached_property
+    def availability_versions(self) -> AvailabilityVersions:
+        return AvailabilityVersions(self._session, self.site_id)
 
     @property
     def serializes_writers(self) -> bool:

@@ -19,6 +19,7 @@ import json
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,8 @@ MAX_ID_CLAIM_LENGTH = 100
 MAX_LIST_CLAIM_ENTRIES = 100
 _REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub", "site_id", "identity_type"]
 _TIME_CLAIMS = ("exp", "nbf", "iat")
+#: One empty set for every token without permissions (or scopes): remembered tokens share it.
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 def mint_token(
@@ -89,17 +92,49 @@ def _b64url(data: bytes) -> str:
 def verify_token(keys: SigningKeys, token: str) -> Principal:
     """The principal a token names, after checking signature, iss, aud, every claim's type,
     then exp, nbf and iat."""
+    return verify_token_at(keys, token, time.time()).principal
+
+
+@dataclass(frozen=True)
+class Validity:
+    """When a verified token may be used: up to `expires` (exp) and from `not_before` (the
+    later of nbf and iat), each with LEEWAY; None where the claim is absent."""
+
+    expires: float | None
+    not_before: float | None
+
+    def check(self, now: float) -> None:
+        """Raise TOKEN_EXPIRED or TOKEN_NOT_YET_VALID unless `now` is inside the window."""
+        leeway = LEEWAY.total_seconds()
+        if self.expires is not None and self.expires <= now - leeway:
+            raise Unauthenticated("the token has expired", reason="TOKEN_EXPIRED")
+        if self.not_before is not None and self.not_before > now + leeway:
+            raise Unauthenticated("the token is not valid yet", reason="TOKEN_NOT_YET_VALID")
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    """What a token verified to, and the window outside which it must be refused again."""
+
+    principal: Principal
+    validity: Validity
+
+
+def verify_token_at(keys: SigningKeys, token: str, now: float) -> VerifiedToken:
+    """verify_token at the instant `now`, with the token's validity window (for caching:
+    nothing but the time checks depends on when a token is verified)."""
     key, algorithm = _verification_key(keys, token)
     claims = _decode(keys, token, key, algorithm)
-    _check_times(claims, time.time())
-    return _principal_from(claims)
+    validity = _validity(claims)
+    validity.check(now)
+    return VerifiedToken(_principal_from(claims), validity)
 
 
 def _decode(keys: SigningKeys, token: str, key: Any, algorithm: str) -> dict[str, Any]:
     """The claims of a token whose signature, issuer and audience hold.
 
     PyJWT's own time checks are off: they accept any value `int()` takes ("9999999999",
-    true), so the times are checked here once their types are (`_check_times`).
+    true), so the times are checked here once their types are (`_validity`, `Validity.check`).
     """
     import jwt
 
@@ -128,14 +163,12 @@ def _decode(keys: SigningKeys, token: str, key: Any, algorithm: str) -> dict[str
     return claims
 
 
-def _check_times(claims: dict[str, Any], now: float) -> None:
-    """exp is past (expired), or nbf or iat is still ahead (not valid yet), beyond LEEWAY."""
+def _validity(claims: dict[str, Any]) -> Validity:
+    """The time claims, type-checked (before any time is compared, so a string `exp` is
+    INVALID_TOKEN, never TOKEN_EXPIRED)."""
     expires, not_before, issued = (_numeric_date(claims, name) for name in _TIME_CLAIMS)
-    leeway = LEEWAY.total_seconds()
-    if expires is not None and expires <= now - leeway:
-        raise Unauthenticated("the token has expired", reason="TOKEN_EXPIRED")
-    if any(moment is not None and moment > now + leeway for moment in (not_before, issued)):
-        raise Unauthenticated("the token is not valid yet", reason="TOKEN_NOT_YET_VALID")
+    starts = [moment for moment in (not_before, issued) if moment is not None]
+    return Validity(expires=expires, not_before=max(starts) if starts else None)
 
 
 def _numeric_date(claims: dict[str, Any], name: str) -> float | None:
@@ -196,7 +229,7 @@ def _string_set(claims: dict[str, Any], name: str) -> frozenset[str]:
         raise _bad_claim(name)
     if not all(isinstance(v, str) and len(v) <= MAX_ID_CLAIM_LENGTH for v in values):
         raise _bad_claim(name)
-    return frozenset(values)
+    return frozenset(values) if values else _NO_NAMES
 
 
 def _bad_claim(name: str) -> Unauthenticated:

@@ -19,7 +19,7 @@ import grpc
 
 from bookings_server.api.auth.keys import SigningKeys
 from bookings_server.api.auth.scopes import PUBLIC_PREFIXES, ScopeRule, ScopeRules
-from bookings_server.api.auth.tokens import verify_token
+from bookings_server.api.auth.token_cache import TokenVerifier
 from bookings_server.api.context import reset_principal, set_principal
 from bookings_server.api.interceptors.wrap import Behavior, Handler, wrap_handler
 from bookings_server.api.status import abort_with
@@ -33,7 +33,8 @@ class AuthInterceptor(grpc.ServerInterceptor):
     """Verifies `authorization: Bearer <jwt>` and the method's scope rule on every call."""
 
     def __init__(self, keys: SigningKeys, rules: ScopeRules) -> None:
-        self._keys = keys
+        #: Verified tokens are remembered until they expire (api/auth/token_cache.py).
+        self._verifier = TokenVerifier(keys)
         self._rules = dict(rules)
 
     def intercept_service(
@@ -76,18 +77,18 @@ class AuthInterceptor(grpc.ServerInterceptor):
     def _authorize(self, rule: ScopeRule | None, context: grpc.ServicerContext) -> Principal:
         """The verified principal allowed by `rule`; aborts the call otherwise."""
         try:
-            return _authorized_principal(self._keys, rule, context)
+            return _authorized_principal(self._verifier, rule, context)
         except DomainError as error:
             abort_with(context, error)
             raise  # abort_with raises; this only satisfies the type checker
 
 
 def _authorized_principal(
-    keys: SigningKeys, rule: ScopeRule | None, context: grpc.ServicerContext
+    verifier: TokenVerifier, rule: ScopeRule | None, context: grpc.ServicerContext
 ) -> Principal:
     if rule is None:
         raise PermissionDenied("this method declares no scopes", "UNDECLARED_METHOD")
-    principal = verify_token(keys, _bearer_token(context))
+    principal = verifier.verify(_bearer_token(context))
     rule.authorize(principal)
     return principal
 

@@ -303,11 +303,11 @@ class BookingLifecycle:
         """The booking re-read under the locks of the units it holds or is about to take, after
         its waiting list (if any) was refreshed under the same lock."""
         booking, buffer_after = tx.bookings.get_booking_and_buffer(booking_id)
-        service = tx.catalog.get_service(booking.service_id)
+        service = tx.cached_catalog.get_service(booking.service_id)
         unit = unit_of(booking, service)
         any_staff = None
         if is_unassigned(booking, service) and action in _TAKING_CAPACITY:
-            any_staff = unassigned_target(tx.catalog, booking, service)
+            any_staff = unassigned_target(tx.cached_catalog, booking, service)
         if not tx.serializes_writers:
             lock_units(tx, _units_to_lock(booking, service, unit, any_staff))
         refreshed = refresh_offers(tx, unit, service, now, actor)

@@ -59,13 +59,13 @@ def load_service(tx: Transaction, draft: BookingDraft) -> Service:
     """The booked service: named by the request, else by its schedule or its session. A
     deleted service cannot be booked: it is NOT_FOUND, like an unknown one."""
     if draft.service_id:
-        service = tx.catalog.get_service(draft.service_id)
+        service = tx.cached_catalog.get_service(draft.service_id)
         if service.deleted_date is not None:
             raise NotFound(f"service {draft.service_id!r} not found", service_id=draft.service_id)
         return service
     if draft.schedule is not None:
         try:
-            return tx.catalog.get_service_by_schedule(draft.schedule.schedule_id)
+            return tx.cached_catalog.get_service_by_schedule(draft.schedule.schedule_id)
         except NotFound as error:
             raise FailedPrecondition.on_field(
                 f"{SCHEDULE}.schedule_id", "no such schedule", rules.SCHEDULE_NOT_FOUND
@@ -79,7 +79,7 @@ def resolve(
 ) -> Request:
     """The target of `draft` and its booking-policy check (SPEC 3.3, 3.7)."""
     flow = draft.flow_control
-    resolved = resolve_target(tx.catalog, draft, service, flow.skip_availability_validation)
+    resolved = resolve_target(tx.cached_catalog, draft, service, flow.skip_availability_validation)
     rules.check_booking_policy(service, start_of(resolved), now, flow.ignore_booking_policy)
     return Request(service, participants, resolved)
 
@@ -153,9 +153,9 @@ def refresh_line_of(tx: Transaction, request: Request, now: datetime, actor: Act
 
 def _service_of_session(tx: Transaction, session_id: str) -> Service:
     """A slot holding only a session id books that session's service (SPEC 3.3)."""
-    service_id = tx.catalog.service_id_of_session(session_id)
+    service_id = tx.cached_catalog.service_id_of_session(session_id)
     if service_id is None:
         raise FailedPrecondition.on_field(
             f"{SLOT}.session_id", f"no session {session_id!r}", rules.SESSION_NOT_FOUND
         )
-    return tx.catalog.get_service(service_id)
+    return tx.cached_catalog.get_service(service_id)

@@ -95,7 +95,7 @@ class Rescheduler:
                     "a course booking cannot be rescheduled; cancel it and book again",
                     RESCHEDULE_NOT_SUPPORTED,
                 )
-            service = tx.catalog.get_service(booking.service_id)
+            service = tx.cached_catalog.get_service(booking.service_id)
             target = _new_target(tx, booking.slot, service, slot, skip_availability_validation)
             rules.check_booking_policy(service, start_of(target), now, ignore_booking_policy)
             old_unit = unit_of(booking, service)
@@ -125,7 +125,7 @@ def _new_target(
     slot = replace(slot, service_id=service.id)
     try:
         rules.check_slot_for_service(slot, service)
-        return resolve_slot_target(tx.catalog, slot, service, skip)
+        return resolve_slot_target(tx.cached_catalog, slot, service, skip)
     except DomainError as error:
         raise error.with_field_prefix(_REQUEST_SLOT) from error
 

@@ -18,9 +18,9 @@ def unit_capacity(tx: Transaction, unit: CapacityUnit, service: Service) -> int:
     """Spots of the unit: the session's capacity, the course's smallest session, or 1 for a
     staff member (an appointment holds its staff member exclusively)."""
     if unit.kind is UnitKind.SESSION:
-        return tx.catalog.session_capacity(unit.id)
+        return tx.cached_catalog.session_capacity(unit.id)
     if unit.kind is UnitKind.SCHEDULE:
-        sessions = tx.catalog.list_schedule_sessions(service.id)
+        sessions = tx.cached_catalog.list_schedule_sessions(service.id)
         return course_capacity(service, sessions)
     return 1
 

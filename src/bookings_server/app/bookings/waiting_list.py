@@ -73,6 +73,6 @@ class OfferSweep:
         for line in lines:
             with self._uow.write(line.site_id) as tx:
                 tx.lock(line.unit)
-                service = tx.catalog.get_service(line.service_id)
+                service = tx.cached_catalog.get_service(line.service_id)
                 refresh_offers(tx, line.unit, service, self._clock(), SYSTEM)
         return len(lines) >= SWEEP_BATCH

@@ -1,0 +1,140 @@
+"""QueryAvailability's answers, kept in the server process and reused while they are right.
+
+An answer is reused only when, read in the query's own transaction, every availability
+version it depends on is what it was when the answer was computed, and the clock has not
+reached the instant its flags or counted holds change (domain/availability/freshness.py). So
+several processes on one database never serve an answer older than the last commit: a write
+in another process bumps the versions in its own transaction.
+
+The versions an answer records are those read *before* its data: on PostgreSQL each statement
+of a read sees the latest commits, so a version read after the data could be newer than the
+data. Keys first learnt from the data are recorded as unknown (None), which never matches: the
+next query of the same kind reads them first and stores an answer that can be reused.
+
+Memory is bounded: answers are evicted least recently used first once their estimated size
+passes the budget.
+
+One computation per query at a time: right after a write, every concurrent query of the same
+kind misses at once; the first computes (`computing`), the others wait for its answer and take
+it if it holds for the versions they read themselves, instead of computing the same answer
+side by side.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bookings_server.domain.availability.entries import AvailabilityPage
+
+__all__ = ["AvailabilityAnswer", "AvailabilityCache", "CacheStats"]
+
+#: Rough bytes of one answer row (pattern shared, instants and wall-time texts own), and of
+#: one recorded version; the estimate only needs to be proportional.
+_ROW_BYTES = 400
+_KEY_BYTES = 120
+_ANSWER_BYTES = 2000
+
+
+@dataclass(eq=False)
+class AvailabilityAnswer:
+    """One page of a query's answer and what it stays right for."""
+
+    page: AvailabilityPage
+    next_page_token: str
+    #: The versions of what the answer depends on, read before its data (None: not).
+    versions: Mapping[str, int | None]
+    #: The first instant it may be wrong at without any write (None: never).
+    valid_until: datetime | None
+    #: The transport's encoding of this answer, filled in by the transport on first use.
+    wire: object | None = field(default=None)
+
+    @property
+    def size(self) -> int:
+        return _ANSWER_BYTES + _ROW_BYTES * len(self.page.rows) + _KEY_BYTES * len(self.versions)
+
+    def holds_at(self, versions: Mapping[str, int], now: datetime) -> bool:
+        """True when the answer is still right at `now` with these current versions."""
+        if self.valid_until is not None and now >= self.valid_until:
+            return False
+        return all(versions.get(key) == version for key, version in self.versions.items())
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    answers: int
+    bytes: int
+    max_bytes: int
+    hits: int
+    misses: int
+
+
+class AvailabilityCache:
+    """Answers by (site, query), least recently used evicted first past `max_bytes`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._answers: OrderedDict[Hashable, AvailabilityAnswer] = OrderedDict()
+        self._bytes = 0
+        self._hits = 0
+        self._misses = 0
+        self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Event] = {}
+
+    def get(self, key: Hashable) -> AvailabilityAnswer | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: Hashable, answer: AvailabilityAnswer) -> None:
+        size = answer.size
+        if size > self._max_bytes:
+            return
+        with self._lock:
+            replaced = self._answers.pop(key, None)
+            if replaced is not None:
+                self._bytes -= replaced.size
+            self._answers[key] = answer
+            self._bytes += size
+            while self._bytes > self._max_bytes:
+                _, evicted = self._answers.popitem(last=False)
+                self._bytes -= evicted.size
+
+    @contextmanager
+    def computing(self, key: Hashable, wait_s: float) -> Iterator[AvailabilityAnswer | None]:
+        """Compute `key`'s answer inside this block, unless another thread is computing it:
+        then wait for that (at most `wait_s`) and yield what it stored (None if nothing:
+        compute anyway). The caller checks that a yielded answer holds for its versions."""
+        with self._lock:
+            running = self._computing.get(key)
+            if running is None:
+                done = self._computing[key] = threading.Event()
+        if running is not None:
+            running.wait(wait_s)
+            yield self.get(key)
+            return
+        try:
+            yield None
+        finally:
+            with self._lock:
+                del self._computing[key]
+            done.set()
+
+    def count(self, *, hit: bool) -> None:
+        with self._lock:
+            if hit:
+                self._hits += 1
+            else:
+                self._misses += 1
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            return CacheStats(
+                len(self._answers), self._bytes, self._max_bytes, self._hits, self._misses
+            )

@@ -1,0 +1,233 @@
+"""QueryAvailability's answer cache through the use cases, on both stores, with a clock the
+test moves: an answer is reused only while nothing it depends on changed — a commit through
+any unit of work (another process's included), a catalog change, the clock passing a policy
+limit, a hold running out — and the cache stays within its budget."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from lifecycle_support import SITE, AppointmentSetup, ClassSetup, Seeder
+
+from bookings_server.app.availability import AvailabilityReader
+from bookings_server.app.availability_cache import AvailabilityAnswer, AvailabilityCache
+from bookings_server.app.bookings.create import BookingCreator
+from bookings_server.app.bookings.holds import HoldKeeper
+from bookings_server.domain.availability.entries import AvailabilityEntry, AvailabilityPage
+from bookings_server.domain.availability.request import AvailabilityQuery
+from bookings_server.domain.booking import BookedSlot, BookingStatus, SlotResource
+from bookings_server.domain.booking_request import BookingDraft
+from bookings_server.domain.catalog import WorkingInterval
+from bookings_server.domain.identity import IdentityType, Principal
+from bookings_server.domain.page_tokens import PageTokenCodec
+from bookings_server.store.database import Database
+from bookings_server.store.unit_of_work import SqlUnitOfWork
+
+OWNER = Principal(SITE, IdentityType.OWNER, "owner")
+TOKENS = PageTokenCodec.from_secret("test")
+
+
+@dataclass
+class MovableClock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Process:
+    """What one server process has: its own database engine, cache and reader."""
+
+    database: Database
+    cache: AvailabilityCache
+    reader: AvailabilityReader
+
+    def entries(self, query: AvailabilityQuery) -> tuple[AvailabilityEntry, ...]:
+        return self.reader.answer(SITE, query).page.entries
+
+
+@pytest.fixture
+def seeder(database_url: str) -> Iterator[Seeder]:
+    seeder = Seeder(database_url)
+    yield seeder
+    seeder.close()
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def processes(database_url: str, clock: MovableClock) -> Iterator[list[Process]]:
+    started = []
+    for _ in range(2):
+        database = Database.from_url(database_url)
+        cache = AvailabilityCache(1 << 20)
+        reader = AvailabilityReader(SqlUnitOfWork(database), clock, page_tokens=TOKENS, cache=cache)
+        started.append(Process(database, cache, reader))
+    yield started
+    for process in started:
+        process.database.dispose()
+
+
+def _appointment_query(setup: AppointmentSetup, hours: int = 3) -> AvailabilityQuery:
+    return AvailabilityQuery((setup.service.id,), setup.start, setup.start + timedelta(hours=hours))
+
+
+def _class_query(setup: ClassSetup) -> AvailabilityQuery:
+    start = setup.session.start - timedelta(hours=1)
+    return AvailabilityQuery((setup.service.id,), start, start + timedelta(hours=3))
+
+
+def _bookable_starts(entries: tuple[AvailabilityEntry, ...]) -> list[datetime]:
+    return [entry.start for entry in entries if entry.bookable]
+
+
+def _book_confirmed(seeder: Seeder, setup: AppointmentSetup, start: datetime) -> None:
+    slot = BookedSlot(setup.service.id, start=start, resource=SlotResource(setup.staff.id))
+    draft = BookingDraft(slot=slot, total_participants=1, status=BookingStatus.CONFIRMED)
+    BookingCreator(seeder.uow).create(draft, OWNER)
+
+
+def _warm(process: Process, query: AvailabilityQuery) -> AvailabilityAnswer:
+    """The query asked twice: the first answer knows only the catalog's version from before
+    its data (the rest it learnt from the data), the second knows them all."""
+    process.reader.answer(SITE, query)
+    return process.reader.answer(SITE, query)
+
+
+def test_an_unchanged_answer_is_reused_once_its_versions_were_read_before_its_data(
+    seeder: Seeder, processes: list[Process]
+) -> None:
+    query = _appointment_query(seeder.appointment())
+
+    warmed = _warm(processes[0], query)
+
+    assert processes[0].reader.answer(SITE, query) is warmed
+    stats = processes[0].cache.stats()
+    assert (stats.hits, stats.misses) == (1, 2)
+
+
+def test_a_booking_committed_by_another_process_is_never_offered_by_this_one(
+    seeder: Seeder, processes: list[Process]
+) -> None:
+    setup = seeder.appointment()
+    query = _appointment_query(setup)
+    reader, other = processes
+    for process in processes:
+        _warm(process, query)
+    assert setup.start in _bookable_starts(reader.entries(query))
+
+    _book_confirmed(Seeder(seeder.database_url), setup, setup.start)
+
+    assert setup.start not in _bookable_starts(reader.entries(query))
+    assert setup.start not in _bookable_starts(other.entries(query))
+
+
+def test_a_created_booking_leaves_the_answer_reused(
+    seeder: Seeder, processes: list[Process]
+) -> None:
+    setup = seeder.appointment()
+    query = _appointment_query(setup)
+    first = _warm(processes[0], query)
+    slot = BookedSlot(setup.service.id, start=setup.start, resource=SlotResource(setup.staff.id))
+    BookingCreator(seeder.uow).create(BookingDraft(slot=slot, total_participants=1), OWNER)
+
+    assert processes[0].reader.answer(SITE, query) is first
+
+
+def test_changed_working_hours_show_in_the_next_query_of_every_process(
+    seeder: Seeder, processes: list[Process]
+) -> None:
+    setup = seeder.appointment()
+    query = _appointment_query(setup)
+    for process in processes:
+        assert len(_warm(process, query).page.entries) == 3
+
+    with seeder.uow.write(SITE) as tx:
+        staff = tx.catalog.get_staff_member(setup.staff.id)
+        no_hours = tuple(WorkingInterval(day, time(0), time(0, 30)) for day in range(7))
+        tx.catalog.update_staff_member(replace(staff, working_hours=no_hours), datetime.now(UTC))
+
+    for process in processes:
+        assert process.entries(query) == ()
+
+
+def test_an_entry_turns_too_late_once_the_clock_passes_its_start(
+    seeder: Seeder, processes: list[Process], clock: MovableClock
+) -> None:
+    setup = seeder.class_session()
+    query = _class_query(setup)
+    reader = processes[0]
+    assert _bookable_starts(_warm(reader, query).page.entries) == [setup.session.start]
+
+    clock.now = setup.session.start + timedelta(seconds=1)
+
+    (entry,) = reader.entries(query)
+    assert not entry.bookable and entry.violations.too_late_to_book
+
+
+def test_a_hold_running_out_frees_its_spot_without_any_write(
+    seeder: Seeder, processes: list[Process], clock: MovableClock
+) -> None:
+    setup = seeder.class_session(capacity=1)
+    slot = BookedSlot(setup.service.id, session_id=setup.session.id)
+    draft = BookingDraft(slot=slot, total_participants=1)
+    HoldKeeper(seeder.uow, clock).create(OWNER, draft, timedelta(minutes=2))
+    query = _class_query(setup)
+    reader = processes[0]
+    assert [entry.open_spots for entry in _warm(reader, query).page.entries] == [0]
+
+    clock.now += timedelta(minutes=2)
+
+    assert [entry.open_spots for entry in reader.entries(query)] == [1]
+
+
+def test_the_cache_stays_within_its_budget(seeder: Seeder, clock: MovableClock) -> None:
+    setup = seeder.appointment()
+    cache = AvailabilityCache(10_000)
+    reader = AvailabilityReader(seeder.uow, clock, page_tokens=TOKENS, cache=cache)
+
+    for hours in range(1, 40):
+        reader.answer(SITE, _appointment_query(setup, hours))
+
+    stats = cache.stats()
+    assert 0 < stats.bytes <= 10_000
+    assert stats.answers < 39
+
+
+def test_a_query_another_thread_is_computing_waits_for_that_answer() -> None:
+    cache = AvailabilityCache(1 << 20)
+    answer = AvailabilityAnswer(AvailabilityPage((), None, "UTC"), "", {}, None)
+    computing, release = threading.Event(), threading.Event()
+    followed: list[AvailabilityAnswer | None] = []
+
+    def lead() -> None:
+        with cache.computing("query", wait_s=5) as found:
+            assert found is None
+            computing.set()
+            release.wait(5)
+            cache.put("query", answer)
+
+    def follow() -> None:
+        with cache.computing("query", wait_s=5) as found:
+            followed.append(found)
+
+    leader = threading.Thread(target=lead)
+    leader.start()
+    computing.wait(5)
+    follower = threading.Thread(target=follow)
+    follower.start()
+    follower.join(0.2)
+    assert followed == []  # still waiting for the leader
+
+    release.set()
+    for thread in (leader, follower):
+        thread.join(5)
+    assert followed == [answer]
