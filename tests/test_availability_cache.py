@@ -14,7 +14,7 @@ import pytest
 from lifecycle_support import SITE, AppointmentSetup, ClassSetup, Seeder
 
 from bookings_server.app.availability import AvailabilityReader
-from bookings_server.app.availability_cache import AvailabilityAnswer, AvailabilityCache
+from bookings_server.app.availability_cache import AvailabilityAnswer, AvailabilityCache, Turn
 from bookings_server.app.bookings.create import BookingCreator
 from bookings_server.app.bookings.holds import HoldKeeper
 from bookings_server.domain.availability.entries import AvailabilityEntry, AvailabilityPage
@@ -206,18 +206,18 @@ def test_a_query_another_thread_is_computing_waits_for_that_answer() -> None:
     cache = AvailabilityCache(1 << 20)
     answer = AvailabilityAnswer(AvailabilityPage((), None, "UTC"), "", {}, None)
     computing, release = threading.Event(), threading.Event()
-    followed: list[AvailabilityAnswer | None] = []
+    followed: list[Turn] = []
 
     def lead() -> None:
-        with cache.computing("query", wait_s=5) as found:
-            assert found is None
+        with cache.computing("query", wait_s=5) as turn:
+            assert turn == Turn(leader=True, answer=None)
             computing.set()
             release.wait(5)
             cache.put("query", answer)
 
     def follow() -> None:
-        with cache.computing("query", wait_s=5) as found:
-            followed.append(found)
+        with cache.computing("query", wait_s=5) as turn:
+            followed.append(turn)
 
     leader = threading.Thread(target=lead)
     leader.start()
@@ -230,4 +230,20 @@ def test_a_query_another_thread_is_computing_waits_for_that_answer() -> None:
     release.set()
     for thread in (leader, follower):
         thread.join(5)
-    assert followed == [answer]
+    assert followed == [Turn(leader=False, answer=answer)]
+
+
+def test_an_answer_newer_than_the_versions_a_call_read_holds_for_it(clock: MovableClock) -> None:
+    answer = AvailabilityAnswer(AvailabilityPage((), None, "UTC"), "", {"a": 3, "b": 1}, None)
+
+    assert answer.holds_at({"a": 2, "b": 1}, clock.now)
+    assert not answer.holds_at({"a": 4, "b": 1}, clock.now)
+    assert not answer.holds_at({"a": 3}, clock.now)  # b was never read: unknown
+
+
+def test_an_answer_with_a_version_learnt_from_its_data_holds_for_nobody(
+    clock: MovableClock,
+) -> None:
+    answer = AvailabilityAnswer(AvailabilityPage((), None, "UTC"), "", {"a": None}, None)
+
+    assert not answer.holds_at({"a": 0}, clock.now)

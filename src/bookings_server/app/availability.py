@@ -10,7 +10,7 @@ grows with the catalog entries in range and the slots returned, not with the boo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from functools import partial
 
@@ -40,8 +40,10 @@ from bookings_server.domain.page_tokens import PageTokenCodec
 
 __all__ = ["AvailabilityReader", "load_availability_data"]
 
-#: Longest a query waits for another thread computing the same answer.
+#: Longest a query waits for another thread computing the same answer, and how many such
+#: computations it waits for before computing its own.
 MAX_WAIT_S = 5.0
+MAX_TURNS = 3
 
 
 class AvailabilityReader:
@@ -89,18 +91,33 @@ class AvailabilityReader:
         if cached is not None and cached.holds_at(known, now):
             self._cache.count(hit=True)
             return cached
-        with self._cache.computing(key, _wait_s()) as computed:
-            if computed is not None and computed.holds_at(known, now):
-                self._cache.count(hit=True)
-                return computed
-            with self._uow.read(site_id) as tx:
-                data = load_availability_data(tx, query, now)
-                expiry = _next_expiry(tx, query, data, now)
-            answer = self._computed(site_id, query, data, now, after)
-            answer.versions = {name: known.get(name) for name in dependency_keys(query, data)}
-            answer.valid_until = _earliest(policy_stable_until(query, data, now), expiry)
-            self._cache.count(hit=False)
-            self._cache.put(key, answer)
+        for _ in range(MAX_TURNS):
+            with self._cache.computing(key, _wait_s()) as turn:
+                if turn.answer is not None and turn.answer.holds_at(known, now):
+                    self._cache.count(hit=True)
+                    return turn.answer
+                if turn.leader:
+                    return self._fresh(site_id, query, after, known, now)
+        return self._fresh(site_id, query, after, known, now)
+
+    def _fresh(
+        self,
+        site_id: str,
+        query: AvailabilityQuery,
+        after: EntryPosition | None,
+        known: Mapping[str, int],
+        now: datetime,
+    ) -> AvailabilityAnswer:
+        """`query`'s answer computed now and cached, with the versions `known` before."""
+        assert self._cache is not None
+        with self._uow.read(site_id) as tx:
+            data = load_availability_data(tx, query, now)
+            expiry = _next_expiry(tx, query, data, now)
+        answer = self._computed(site_id, query, data, now, after)
+        answer.versions = {name: known.get(name) for name in dependency_keys(query, data)}
+        answer.valid_until = _earliest(policy_stable_until(query, data, now), expiry)
+        self._cache.count(hit=False)
+        self._cache.put((site_id, query), answer)
         return answer
 
     def _computed(

@@ -15,9 +15,9 @@ Memory is bounded: answers are evicted least recently used first once their esti
 passes the budget.
 
 One computation per query at a time: right after a write, every concurrent query of the same
-kind misses at once; the first computes (`computing`), the others wait for its answer and take
-it if it holds for the versions they read themselves, instead of computing the same answer
-side by side.
+kind misses at once; one computes (`computing`), the others wait for its answer and take it if
+it is at least as new as the versions they read themselves, else wait for the next one,
+instead of computing the same answer side by side.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from datetime import datetime
 
 from bookings_server.domain.availability.entries import AvailabilityPage
 
-__all__ = ["AvailabilityAnswer", "AvailabilityCache", "CacheStats"]
+__all__ = ["AvailabilityAnswer", "AvailabilityCache", "CacheStats", "Turn"]
 
 #: Rough bytes of one answer row (pattern shared, instants and wall-time texts own), and of
 #: one recorded version; the estimate only needs to be proportional.
@@ -58,10 +58,22 @@ class AvailabilityAnswer:
         return _ANSWER_BYTES + _ROW_BYTES * len(self.page.rows) + _KEY_BYTES * len(self.versions)
 
     def holds_at(self, versions: Mapping[str, int], now: datetime) -> bool:
-        """True when the answer is still right at `now` with these current versions."""
+        """True when the answer is right for a call at `now` that read these versions: its own
+        versions (read before its data) are known and at least as new, key by key."""
         if self.valid_until is not None and now >= self.valid_until:
             return False
-        return all(versions.get(key) == version for key, version in self.versions.items())
+        return all(
+            version is not None and (seen := versions.get(key)) is not None and version >= seen
+            for key, version in self.versions.items()
+        )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """`AvailabilityCache.computing`'s answer: compute now, or what another thread computed."""
+
+    leader: bool
+    answer: AvailabilityAnswer | None
 
 
 @dataclass(frozen=True)
@@ -107,20 +119,20 @@ class AvailabilityCache:
                 self._bytes -= evicted.size
 
     @contextmanager
-    def computing(self, key: Hashable, wait_s: float) -> Iterator[AvailabilityAnswer | None]:
-        """Compute `key`'s answer inside this block, unless another thread is computing it:
-        then wait for that (at most `wait_s`) and yield what it stored (None if nothing:
-        compute anyway). The caller checks that a yielded answer holds for its versions."""
+    def computing(self, key: Hashable, wait_s: float) -> Iterator[Turn]:
+        """Whether to compute `key`'s answer inside this block: yes when no other thread is
+        computing it; else, after waiting for that one (at most `wait_s`), no, with what it
+        stored (the caller checks that it holds, and may ask for a turn again)."""
         with self._lock:
             running = self._computing.get(key)
             if running is None:
                 done = self._computing[key] = threading.Event()
         if running is not None:
             running.wait(wait_s)
-            yield self.get(key)
+            yield Turn(leader=False, answer=self.get(key))
             return
         try:
-            yield None
+            yield Turn(leader=True, answer=None)
         finally:
             with self._lock:
                 del self._computing[key]
