@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Row, Table, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bookings_server.domain.booking import Actor, Booking, BookingStatus, EventType, PaymentStatus
@@ -151,9 +152,24 @@ class BookingRepository(BookingCounts):
         if not request_id:
             execute(self._session, _INSERT_BOOKING, row)
             return
-        insert_once = _INSERT_BOOKING_ONCE[self._session.get_bind().dialect.name]
-        if execute(self._session, insert_once, row).first() is None:
+        dialect = self._session.get_bind().dialect.name
+        if dialect == "sqlite":
+            self._insert_once_on_sqlite(row, request_id)
+            return
+        if execute(self._session, _INSERT_BOOKING_ONCE[dialect], row).first() is None:
             raise DuplicateRequestId(request_id)
+
+    def _insert_once_on_sqlite(self, row: dict[str, object], request_id: str) -> None:
+        """A plain INSERT, which SQLAlchemy caches (it compiles ON CONFLICT statements afresh
+        on every call): a unique violation is a retry if the request_id is stored. SQLite
+        undoes only the failed statement, and its single writer lets nothing change between
+        the two."""
+        try:
+            execute(self._session, _INSERT_BOOKING, row)
+        except IntegrityError:
+            if self.find_by_request_id(request_id) is not None:
+                raise DuplicateRequestId(request_id) from None
+            raise
 
     def update_booking(
         self,
