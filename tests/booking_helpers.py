@@ -294,6 +294,8 @@ def stored_counts(database_url: str) -> tuple[int, int, int]:
     """(bookings, events, outbox items) stored for the site."""
     database = Database.from_url(database_url)
     try:
+        with SqlUnitOfWork(database).write(SITE) as tx:  # events are numbered after commit
+            tx.bookings.number_events(500)
         with SqlUnitOfWork(database).read(SITE) as tx:
             query = BookingQuery(BookingFilter(), BookingOrder.START_DATE_ASC, 500)
             bookings, _ = tx.bookings.query_bookings(query)

@@ -47,12 +47,22 @@ def a_booking(booking_id: str) -> Booking:
     )
 
 
-def append(database: Database, booking_id: str) -> int:
+def append(database: Database, booking_id: str) -> None:
     with database.write() as session:
-        event = BookingRepository(session, SITE).append_event(
+        BookingRepository(session, SITE).append_event(
             EventType.BOOKING_CREATED, a_booking(booking_id), OWNER, datetime.now(UTC)
         )
-        return event.sequence
+
+
+def stream(database: Database) -> list[tuple[int, str]]:
+    """The site's stream as a follower sees it: (sequence, booking id), committed events
+    numbered first (PostgreSQL numbers them after commit; SQLite as they are written)."""
+    if database.dialect == "postgresql":
+        with database.write() as session:
+            BookingRepository(session, SITE).number_events(100)
+    with database.read() as session:
+        events = BookingRepository(session, SITE).events_after(0, 100)
+    return [(event.sequence, event.booking.id) for event in events]
 
 
 def test_a_created_booking_records_one_booking_created_event(
@@ -78,36 +88,40 @@ def test_a_created_booking_records_one_booking_created_event(
 
 
 def test_sequences_count_up_per_site(database: Database) -> None:
-    assert [append(database, f"b-{i}") for i in range(3)] == [1, 2, 3]
+    for index in range(3):
+        append(database, f"b-{index}")
+    assert stream(database) == [(1, "b-0"), (2, "b-1"), (3, "b-2")]
 
 
-def test_an_event_cannot_commit_before_an_earlier_numbered_one(database: Database) -> None:
-    """A follower never sees sequence 2 while sequence 1 may still commit."""
-    first_appended, release_first = threading.Event(), threading.Event()
-    second: list[int] = []
+def test_an_uncommitted_event_is_neither_seen_nor_numbered(database: Database) -> None:
+    """A follower never sees an event that may still roll back, nor a number after it."""
+    appended, release = threading.Event(), threading.Event()
 
-    def first_transaction() -> None:
+    def open_transaction() -> None:
         with database.write() as session:
             BookingRepository(session, SITE).append_event(
-                EventType.BOOKING_CREATED, a_booking("first"), OWNER, datetime.now(UTC)
+                EventType.BOOKING_CREATED, a_booking("open"), OWNER, datetime.now(UTC)
             )
-            first_appended.set()
-            release_first.wait(10)
+            appended.set()
+            release.wait(10)
 
-    first = threading.Thread(target=first_transaction)
-    first.start()
-    first_appended.wait(10)
-    later = threading.Thread(target=lambda: second.append(append(database, "second")))
-    later.start()
-    later.join(0.5)
-    with database.read() as session:
-        seen_meanwhile = BookingRepository(session, SITE).events_after(0, 10)
-    release_first.set()
-    first.join(10)
-    later.join(10)
-
-    with database.read() as session:
-        committed = BookingRepository(session, SITE).events_after(0, 10)
+    writer = threading.Thread(target=open_transaction)
+    writer.start()
+    try:
+        assert appended.wait(10)
+        seen_meanwhile = stream(database)
+    finally:
+        release.set()
+        writer.join(10)
     assert seen_meanwhile == []
-    assert second == [2]
-    assert [(e.sequence, e.booking.id) for e in committed] == [(1, "first"), (2, "second")]
+    assert stream(database) == [(1, "open")]
+
+
+def test_a_rolled_back_event_leaves_no_gap(database: Database) -> None:
+    with pytest.raises(RuntimeError), database.write() as session:
+        BookingRepository(session, SITE).append_event(
+            EventType.BOOKING_CREATED, a_booking("rolled-back"), OWNER, datetime.now(UTC)
+        )
+        raise RuntimeError("the use case failed after writing its event")
+    append(database, "kept")
+    assert stream(database) == [(1, "kept")]

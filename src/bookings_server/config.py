@@ -21,10 +21,10 @@ class Config:
     address: str = DEFAULT_ADDRESS
     database_url: str | None = None
     data_dir: Path = DEFAULT_DATA_DIR
-    #: Worker threads of the sync gRPC server: 8 from the measured curve (docs/operations.md,
-    #: "Worker threads"): CPU-bound calls do best at 2-4 on 2 cores, and 8 leaves 4 for calls
-    #: with the 4 event streams a server holds open at most.
-    max_workers: int = 8
+    #: Worker threads of the sync gRPC server (docs/operations.md, "Worker threads": CPU-bound
+    #: calls do best at 2-4 on 2 cores, but health must find a thread while every call waits
+    #: for a hung database).
+    max_workers: int = 16
     #: Seconds in-flight calls get to finish on SIGTERM/SIGINT.
     grace_period: float = 10.0
     #: Largest request or response message, in bytes.

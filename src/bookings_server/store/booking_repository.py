@@ -5,12 +5,13 @@ site's rows (store/unit_of_work.py creates it as `tx.bookings`). Writers lock th
 unit (`tx.lock`) before `taken_spots` (store/booking_counts.py) and keep the lock until they
 commit.
 
-Event sequences: `append_event` takes the next number from the site's row in
-`booking_event_counters` with an UPDATE, which holds that row's lock until the transaction
-ends. A second writer of the same site waits for the first to commit before it gets the next
-number, so events commit in sequence order and a follower reading "sequence > cursor" never
-skips an event that commits later with a smaller number. Call `append_event` as the last
-statement of the transaction, so the site-wide lock is held only for the commit.
+Event sequences (store/event_numbering.py): a number is only ever given to a committed event,
+under the site's numbering lock, one above the site's highest, so the numbered events any
+snapshot sees are a prefix of the stream and a follower reading "sequence > cursor" never
+skips one. On SQLite the write transaction holds that lock anyway (BEGIN IMMEDIATE) and
+`append_event`'s INSERT numbers the event itself; on PostgreSQL it inserts the event
+unnumbered, taking no site-wide lock, and `number_events` numbers committed events later, in a
+short transaction of whoever reads the stream.
 
 The write path (create, lifecycle changes, events) runs prepared Core statements: built once
 with bind parameters, so neither statement construction nor its cache key is paid per call,
@@ -24,7 +25,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, bindparam, or_, select, update
+from sqlalchemy import Row, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -40,18 +41,13 @@ from bookings_server.domain.identity import IdentityType
 from bookings_server.domain.outbox import OutboxKind, OutboxMessage
 from bookings_server.store.booking_codec import booking_from_dict, booking_to_dict
 from bookings_server.store.booking_counts import BookingCounts, bookings_table, execute
-from bookings_server.store.models.bookings import (
-    BookingEventCounterRow,
-    BookingEventRow,
-    BookingRow,
-)
+from bookings_server.store.event_numbering import has_pending, insert_event, number_pending
+from bookings_server.store.models.bookings import BookingEventRow, BookingRow
 from bookings_server.store.outbox_repository import OutboxRepository
 
 BOOKING_NOT_FOUND = "BOOKING_NOT_FOUND"
 
 _bookings = bookings_table
-_events: Table = BookingEventRow.__table__  # type: ignore[assignment]
-_counters: Table = BookingEventCounterRow.__table__  # type: ignore[assignment]
 
 #: The columns a Booking is read from (`_to_booking`), plus what its buffer is computed from.
 _BOOKING_COLUMNS = (
@@ -99,13 +95,6 @@ _INSERT_BOOKING_ONCE = {
     .returning(_bookings.c.id),
 }
 _UPDATE_BOOKING = update(_bookings).where(*_BY_ID, _bookings.c.revision == bindparam("b_revision"))
-_INSERT_EVENT = _events.insert()
-_BUMP_SEQUENCE = (
-    update(_counters)
-    .where(_counters.c.site_id == bindparam("b_site_id"))
-    .values(last_sequence=_counters.c.last_sequence + 1)
-    .returning(_counters.c.last_sequence)
-)
 
 
 class DuplicateRequestId(Exception):
@@ -306,30 +295,20 @@ class BookingRepository(BookingCounts):
 
     def append_event(
         self, event_type: EventType, booking: Booking, actor: Actor, occurred_at: datetime
-    ) -> BookingEvent:
+    ) -> None:
         """Record an event of `booking` (as it is after the change) and enqueue its delivery.
 
-        Must be the last write of the transaction: it holds the site's sequence lock until
-        commit.
+        The event's payload carries its cursor when the INSERT numbered it (SQLite); when it is
+        numbered after commit (PostgreSQL) the cursor is null until the worker claims the item
+        (store/event_numbering.py `add_event_cursors`).
         """
-        sequence = self._next_sequence(booking.site_id)
-        event = BookingEvent(
-            id=str(uuid.uuid4()),
-            site_id=booking.site_id,
-            sequence=sequence,
-            type=event_type,
-            booking=booking,
-            actor=actor,
-            occurred_at=occurred_at,
-        )
+        event_id = str(uuid.uuid4())
         snapshot = booking_to_dict(booking)
-        execute(
+        sequence = insert_event(
             self._session,
-            _INSERT_EVENT,
             {
                 "site_id": booking.site_id,
-                "sequence": sequence,
-                "id": event.id,
+                "id": event_id,
                 "type": event_type.value,
                 "booking_id": booking.id,
                 "booking": snapshot,
@@ -339,9 +318,9 @@ class BookingRepository(BookingCounts):
             },
         )
         payload = {
-            "event_id": event.id,
+            "event_id": event_id,
             "type": event_type.value,
-            "cursor": event.cursor,
+            "cursor": None if sequence is None else str(sequence),
             "actor": {
                 "identity_type": actor.identity_type.value,
                 "identity_id": actor.identity_id,
@@ -352,10 +331,20 @@ class BookingRepository(BookingCounts):
             OutboxMessage(OutboxKind.BOOKING_EVENT, booking.id, occurred_at, payload),
             occurred_at,
         )
-        return event
+
+    def number_events(self, limit: int) -> int:
+        """Number up to `limit` of the site's committed events still unnumbered (PostgreSQL);
+        returns how many. Holds the site's numbering lock to the end of the transaction, so
+        run it in a short write transaction of its own."""
+        return number_pending(self._session, self._site_id, limit)
+
+    def has_unnumbered_events(self) -> bool:
+        """Whether committed events of the site wait for `number_events` (never on SQLite)."""
+        return has_pending(self._session, self._site_id)
 
     def events_after(self, after_sequence: int, limit: int) -> list[BookingEvent]:
-        """The site's events with a sequence above `after_sequence`, in order, at most `limit`."""
+        """The site's numbered events with a sequence above `after_sequence`, in order, at most
+        `limit`."""
         query = (
             select(BookingEventRow)
             .where(
@@ -368,29 +357,17 @@ class BookingRepository(BookingCounts):
         return [_to_event(row) for row in self._session.scalars(query)]
 
     def events_of_booking(self, booking_id: str) -> list[BookingEvent]:
+        """The booking's events in stream order, those not numbered yet last (in the order
+        they will be numbered, with sequence 0)."""
         query = (
             select(BookingEventRow)
             .where(
                 BookingEventRow.site_id == self._site_id,
                 BookingEventRow.booking_id == booking_id,
             )
-            .order_by(BookingEventRow.sequence)
+            .order_by(BookingEventRow.sequence.nulls_last(), BookingEventRow.position)
         )
         return [_to_event(row) for row in self._session.scalars(query)]
-
-    def _next_sequence(self, site_id: str) -> int:
-        site = {"b_site_id": site_id}
-        sequence = execute(self._session, _BUMP_SEQUENCE, site).scalar_one_or_none()
-        if sequence is None:
-            dialect = self._session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            self._session.execute(
-                insert(BookingEventCounterRow)
-                .values(site_id=site_id, last_sequence=0)
-                .on_conflict_do_nothing(index_elements=["site_id"])
-            )
-            sequence = execute(self._session, _BUMP_SEQUENCE, site).scalar_one()
-        return int(sequence)
 
 
 def _not_found(booking_id: str) -> NotFound:
@@ -450,7 +427,7 @@ def _to_event(row: BookingEventRow) -> BookingEvent:
     return BookingEvent(
         id=row.id,
         site_id=row.site_id,
-        sequence=row.sequence,
+        sequence=row.sequence or 0,
         type=EventType(row.type),
         booking=booking_from_dict(row.booking),
         actor=Actor(IdentityType(row.actor_type), row.actor_id),

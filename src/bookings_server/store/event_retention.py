@@ -7,6 +7,10 @@ after a younger one it keeps, so the kept events stay gap-free and one number pe
 A follower that reads a batch of events and *then* the horizon cannot miss an event without
 noticing: if the horizon it reads is not above its cursor, no event after the cursor had been
 purged when the batch was read (the horizon only grows), whatever the isolation level.
+
+Only numbered events are purged (store/event_numbering.py): an event still unnumbered will
+be numbered above every kept one, so keeping it never opens a gap. The purge numbers the
+committed unnumbered events first, so none outlives its retention for want of a number.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bookings_server.store.event_numbering import number_all_pending, pending_sites
 from bookings_server.store.models.bookings import BookingEventRow
 from bookings_server.store.models.event_retention import EventHorizonRow
 
@@ -53,6 +58,7 @@ class EventRetention:
         is kept while an earlier one of the same site is not (clock skew between server
         processes); it goes once that one expires too.
         """
+        number_all_pending(self._session, pending_sites(self._session))
         deleted = 0
         for site_id, candidate in self._oldest_by_site(cutoff, limit):
             through = self._last_expired(site_id, candidate, cutoff)
@@ -67,7 +73,7 @@ class EventRetention:
         highest sequence among them."""
         oldest = (
             select(BookingEventRow.site_id, BookingEventRow.sequence)
-            .where(BookingEventRow.occurred_at < cutoff)
+            .where(BookingEventRow.occurred_at < cutoff, BookingEventRow.sequence.is_not(None))
             .order_by(BookingEventRow.occurred_at)
             .limit(limit)
             .subquery()

@@ -25,6 +25,7 @@ from sqlalchemy import Table, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bookings_server.domain.outbox import OutboxItem, OutboxKind, OutboxMessage
+from bookings_server.store.event_numbering import add_event_cursors
 from bookings_server.store.models.bookings import OutboxRow
 
 #: Longest error text kept on an item.
@@ -116,7 +117,10 @@ class OutboxQueue:
         self._session = session
 
     def claim_due(self, *, now: datetime, limit: int, lease: timedelta) -> list[OutboxItem]:
-        """Lease up to `limit` due items (all sites) for `lease`; returns them, oldest first."""
+        """Lease up to `limit` due items (all sites) for `lease`; returns them, oldest first.
+
+        A booking event's item written before its event was numbered (PostgreSQL) gets the
+        event's cursor here, numbering the event first (store/event_numbering.py)."""
         earlier = aliased(OutboxRow)
         blocked_by_earlier = exists().where(
             earlier.site_id == OutboxRow.site_id,
@@ -143,6 +147,7 @@ class OutboxQueue:
         if self._session.get_bind().dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True, of=OutboxRow)
         rows = list(self._session.scalars(candidates))
+        add_event_cursors(self._session, rows)
         token = str(uuid.uuid4())
         for row in rows:
             row.claim_token = token

@@ -11,6 +11,12 @@ batch: a cursor below it would skip purged events, so the stream fails with
 FAILED_PRECONDITION `CURSOR_EXPIRED` instead (the consumer must resynchronise from the
 current state and restart from the horizon). The empty cursor means "the oldest event still
 kept" and never expires.
+
+A cursor is an event's number in its site's stream, and only committed events are numbered
+(store/event_numbering.py). SQLite numbers an event as it is written; PostgreSQL writers
+leave that to the stream's readers, so a follower that has caught up and finds committed
+events still unnumbered numbers them, in a short write transaction of its own, and reads
+again at once.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ class EventFollower:
         the position were purged."""
         positioned = after > 0
         while active() and not stopping.is_set():
-            batch, purged_through = self._read(site_id, after)
+            batch, purged_through, unnumbered = self._read(site_id, after)
             if purged_through > after:
                 if positioned:
                     raise _cursor_expired(purged_through)
@@ -62,15 +68,24 @@ class EventFollower:
                 yield event
                 after = event.sequence
                 positioned = True
-            if len(batch) < self.batch_size:
+            if unnumbered:
+                self._number(site_id)
+            elif len(batch) < self.batch_size:
                 stopping.wait(self.poll_interval)
 
-    def _read(self, site_id: str, after: int) -> tuple[list[BookingEvent], int]:
-        """A batch after `after`, and then the purge horizon (the order makes the check safe:
-        store/event_retention.py)."""
+    def _read(self, site_id: str, after: int) -> tuple[list[BookingEvent], int, bool]:
+        """A batch after `after`, then the purge horizon (the order makes the check safe:
+        store/event_retention.py), and, once caught up, whether committed events wait to be
+        numbered."""
         with self.uow.read(site_id) as tx:
             batch = tx.bookings.events_after(after, self.batch_size)
-            return batch, tx.event_history.purged_through()
+            purged_through = tx.event_history.purged_through()
+            caught_up = len(batch) < self.batch_size
+            return batch, purged_through, caught_up and tx.bookings.has_unnumbered_events()
+
+    def _number(self, site_id: str) -> None:
+        with self.uow.write(site_id) as tx:
+            tx.bookings.number_events(self.batch_size)
 
 
 def _cursor_expired(purged_through: int) -> FailedPrecondition:

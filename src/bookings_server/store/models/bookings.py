@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bookings_server.store.models.base import Base
@@ -71,12 +81,15 @@ class BookingRow(Base):
 
 
 class BookingEventRow(Base):
-    """One event; (site_id, sequence) is the site's stream order and the cursor."""
+    """One event. `position` is the order events were written in (over all sites);
+    `sequence` is the site's stream order and the cursor, NULL until the event is numbered
+    after its commit (PostgreSQL; store/event_numbering.py)."""
 
     __tablename__ = "booking_events"
 
-    site_id: Mapped[str] = mapped_column(String, primary_key=True)
-    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(AutoIncrement, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(String)
+    sequence: Mapped[int | None] = mapped_column(BigInteger)
     id: Mapped[str] = mapped_column(String, unique=True)
     type: Mapped[str] = mapped_column(String)
     booking_id: Mapped[str] = mapped_column(String)
@@ -85,16 +98,18 @@ class BookingEventRow(Base):
     actor_id: Mapped[str] = mapped_column(String)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index(None, "site_id", "booking_id"),)
-
-
-class BookingEventCounterRow(Base):
-    """The last event sequence of each site; its row lock orders the site's event commits."""
-
-    __tablename__ = "booking_event_counters"
-
-    site_id: Mapped[str] = mapped_column(String, primary_key=True)
-    last_sequence: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (
+        UniqueConstraint("site_id", "sequence"),
+        Index(None, "site_id", "booking_id"),
+        #: The events still to be numbered, in the order they get their numbers.
+        Index(
+            None,
+            "site_id",
+            "position",
+            postgresql_where=text("sequence IS NULL"),
+            sqlite_where=text("sequence IS NULL"),
+        ),
+    )
 
 
 class OutboxRow(Base):

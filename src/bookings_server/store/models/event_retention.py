@@ -3,7 +3,9 @@ purge walks.
 
 The purge (store/event_retention.py) only ever deletes a prefix of a site's stream, so one
 number per site says what is gone: every event with `sequence <= purged_through`. A
-WatchBookingEvents cursor below it can no longer be resumed without a gap.
+WatchBookingEvents cursor below it can no longer be resumed without a gap. It is also where
+the site's numbering resumes once all its events were purged (store/event_numbering.py), so
+no number is given twice.
 """
 
 from __future__ import annotations
