@@ -61,9 +61,9 @@ class _Seeded:
     sqlite_path: Path
 
 
-def _seeded(start_server: StartServer, max_call_seconds: float) -> _Seeded:
+def _seeded(start_server: StartServer, max_call_seconds: float, max_workers: int = 16) -> _Seeded:
     """A server on SQLite with one class session, and a CreateBooking request for it."""
-    server = start_server(max_call_seconds=max_call_seconds)
+    server = start_server(max_call_seconds=max_call_seconds, max_workers=max_workers)
     metadata = harness.owner_metadata(server.config.data_dir)
     with harness.stubs(server.address, metadata) as api:
         catalog = harness.seed_catalog(api, staff=1, sessions=1, class_capacity=5)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import socket
 from collections.abc import Sequence
-from concurrent import futures
 
 import grpc
 from google.protobuf.descriptor import ServiceDescriptor
@@ -31,6 +30,7 @@ from bookings_server.store.database import Database
 from bookings_server.store.probe import StoreProbe
 from bookings_server.store.unit_of_work import SqlUnitOfWork
 from bookings_server.tls import server_credentials
+from bookings_server.worker_pool import WorkerPool
 
 
 class PortInUseError(RuntimeError):
@@ -72,7 +72,7 @@ def build_server(
         ("grpc.keepalive_permit_without_calls", 1),
     ]
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=config.max_workers, thread_name_prefix="rpc"),
+        WorkerPool(config.max_workers),
         interceptors=[
             # Tracing (when on) before the access log: the line is written inside the span.
             *observability.outermost(),
