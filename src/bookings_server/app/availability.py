@@ -252,9 +252,7 @@ def load_availability_data(
     courses = _of_type(services.values(), ServiceType.COURSE)
     sessions = _sessions(tx, query, classes, courses)
 
-    staff_ids = [i for s in appointments for i in s.staff_member_ids]
-    if query.resource_filter:
-        staff_ids = [i for i in staff_ids if i in query.resource_filter]
+    staff_ids = appointment_staff_ids(query, appointments)
     session_staff_ids = [s.staff_member_id for s in sessions if s.staff_member_id]
     staff = tx.availability.list_staff([*staff_ids, *session_staff_ids])
     busy: dict[str, list[BusyInterval]] = {}
