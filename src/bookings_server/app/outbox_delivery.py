@@ -209,7 +209,9 @@ class OutboxWorker:
             self._retry_later(item, error)
             return
         with self._unit_of_work.write(ANY_SITE) as tx:
-            if not tx.outbox_queue.mark_sent(item.id, item.claim_token, self._clock()):
+            if not tx.outbox_queue.mark_sent(
+                item.id, item.claim_token, self._clock(), stored_as_event=item.stored_as_event
+            ):
                 log.warning(
                     "outbox lease lost; the item will be delivered again",
                     extra={"outbox_id": item.id},
@@ -233,7 +235,11 @@ class OutboxWorker:
         )
         with self._unit_of_work.write(ANY_SITE) as tx:
             tx.outbox_queue.mark_failed(
-                item.id, item.claim_token, repr(error), self._clock() + delay
+                item.id,
+                item.claim_token,
+                repr(error),
+                self._clock() + delay,
+                stored_as_event=item.stored_as_event,
             )
 
     def _give_up(self, item: OutboxItem, error: Exception, attempts: int) -> None:
@@ -250,7 +256,13 @@ class OutboxWorker:
             },
         )
         with self._unit_of_work.write(ANY_SITE) as tx:
-            tx.outbox_queue.mark_dead(item.id, item.claim_token, repr(error), self._clock())
+            tx.outbox_queue.mark_dead(
+                item.id,
+                item.claim_token,
+                repr(error),
+                self._clock(),
+                stored_as_event=item.stored_as_event,
+            )
 
 
 class WorkerThread:

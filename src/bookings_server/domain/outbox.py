@@ -39,7 +39,10 @@ class OutboxMessage:
 
 @dataclass(frozen=True)
 class OutboxItem:
-    """An item claimed for delivery. `attempts` counts earlier failed deliveries."""
+    """An item claimed for delivery. `attempts` counts earlier failed deliveries.
+
+    `stored_as_event`: the item is a booking event that delivers itself (its id is the
+    event's id), so the store settles it in the events table."""
 
     id: str
     site_id: str
@@ -49,6 +52,7 @@ class OutboxItem:
     payload: dict[str, Any]
     attempts: int
     claim_token: str
+    stored_as_event: bool = False
 
 
 def notification_message(booking: Booking, now: datetime, event: str) -> OutboxMessage | None:

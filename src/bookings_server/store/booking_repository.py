@@ -43,7 +43,7 @@ from bookings_server.store.booking_codec import booking_from_dict, booking_to_di
 from bookings_server.store.booking_counts import BookingCounts, bookings_table, execute
 from bookings_server.store.event_numbering import has_pending, insert_event, number_pending
 from bookings_server.store.models.bookings import BookingEventRow, BookingRow
-from bookings_server.store.outbox_repository import OutboxRepository
+from bookings_server.store.outbox_repository import OutboxRepository, enqueued_for
 
 BOOKING_NOT_FOUND = "BOOKING_NOT_FOUND"
 
@@ -296,14 +296,22 @@ class BookingRepository(BookingCounts):
     def append_event(
         self, event_type: EventType, booking: Booking, actor: Actor, occurred_at: datetime
     ) -> None:
-        """Record an event of `booking` (as it is after the change) and enqueue its delivery.
+        """Record an event of `booking` (as it is after the change) and its delivery.
 
-        The event's payload carries its cursor when the INSERT numbered it (SQLite); when it is
-        numbered after commit (PostgreSQL) the cursor is null until the worker claims the item
-        (store/event_numbering.py `add_event_cursors`).
+        When the transaction enqueued no outbox item for the booking before (the common
+        case), the event row is its own delivery item (`delivers_itself`, due at once) and no
+        outbox row is written; its payload is built when it is claimed
+        (store/outbox_repository.py). Otherwise the event is enqueued after those items, as
+        an outbox item, so that items written together stay in one table in enqueue order.
+        Enqueue the booking's other items of the transaction before its event.
+
+        The outbox payload carries the event's cursor when the INSERT numbered it (SQLite);
+        when it is numbered after commit (PostgreSQL) the cursor is null until the worker
+        claims the item (store/event_numbering.py `add_event_cursors`).
         """
         event_id = str(uuid.uuid4())
         snapshot = booking_to_dict(booking)
+        delivers_itself = not enqueued_for(self._session, booking.site_id, booking.id)
         sequence = insert_event(
             self._session,
             {
@@ -315,8 +323,13 @@ class BookingRepository(BookingCounts):
                 "actor_type": actor.identity_type.value,
                 "actor_id": actor.identity_id,
                 "occurred_at": occurred_at,
+                "delivers_itself": delivers_itself,
+                "attempts": 0,
+                "next_attempt_at": occurred_at if delivers_itself else None,
             },
         )
+        if delivers_itself:
+            return
         payload = {
             "event_id": event_id,
             "type": event_type.value,

@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from bookings_server.domain.outbox import OutboxKind
 from bookings_server.store.booking_counts import execute
+from bookings_server.store.delivery_positions import next_position_on_sqlite
 from bookings_server.store.models.bookings import BookingEventRow, OutboxRow
 from bookings_server.store.models.event_retention import EventHorizonRow
 
@@ -59,9 +60,12 @@ def _highest_number() -> ColumnElement[Any]:
     return func.coalesce(highest.scalar_subquery(), purged.scalar_subquery(), 0)
 
 
-#: SQLite: the event numbers itself, under the database's write lock.
+#: SQLite: the event numbers itself, under the database's write lock, and takes its place in
+#: the enqueue order shared with the outbox (store/delivery_positions.py).
 _INSERT_NUMBERED = (
-    _events.insert().values(sequence=_highest_number() + 1).returning(_events.c.sequence)
+    _events.insert()
+    .values(sequence=_highest_number() + 1, position=next_position_on_sqlite())
+    .returning(_events.c.sequence)
 )
 #: PostgreSQL: the event is inserted unnumbered; `number_pending` numbers it after commit.
 _INSERT_UNNUMBERED = _events.insert()
@@ -138,7 +142,9 @@ def pending_sites(session: Session) -> list[str]:
     return [str(site) for site in execute(session, _PENDING_SITES, {}).scalars()]
 
 
-def add_event_cursors(session: Session, items: Sequence[OutboxRow]) -> None:
+def add_event_cursors(
+    session: Session, items: Sequence[OutboxRow], also_sites: Iterable[str] = ()
+) -> None:
     """Give the BOOKING_EVENT items among `items` whose event was inserted unnumbered the
     cursor their payload is delivered with, numbering the events first.
 
@@ -146,15 +152,22 @@ def add_event_cursors(session: Session, items: Sequence[OutboxRow]) -> None:
     numbered by it. The cursor is stored with the item (the claim writes the item anyway), so
     every attempt sends the same payload. An event purged before its item was first claimed
     (more than the event retention later) keeps the null cursor.
+
+    `also_sites` are numbered in the same pass (their locks taken in one site order with the
+    items' sites, so two claimers never wait for each other in a cycle): the sites of events
+    that deliver themselves, whose cursor is their own `sequence` (store/outbox_repository.py).
     """
     waiting = [
         item
         for item in items
         if item.kind == OutboxKind.BOOKING_EVENT.value and item.payload.get("cursor", "") is None
     ]
+    sites = {*also_sites, *(item.site_id for item in waiting)}
+    if not sites:
+        return
+    number_all_pending(session, sites)
     if not waiting:
         return
-    number_all_pending(session, (item.site_id for item in waiting))
     event_ids = [item.payload["event_id"] for item in waiting]
     found = select(BookingEventRow.id, BookingEventRow.sequence).where(
         BookingEventRow.id.in_(event_ids)

@@ -11,6 +11,12 @@ purged when the batch was read (the horizon only grows), whatever the isolation 
 Only numbered events are purged (store/event_numbering.py): an event still unnumbered will
 be numbered above every kept one, so keeping it never opens a gap. The purge numbers the
 committed unnumbered events first, so none outlives its retention for want of a number.
+
+An event that delivers itself (store/outbox_repository.py) and is still unsent when it is
+purged (a dead letter, or a delivery failing for longer than the retention) is first moved
+into the outbox, in the same transaction, with its id, payload, delivery state and position:
+the purge never loses a delivery, and never waits for one either (keeping the event instead
+would stop the site's purge at it, the purged events being a prefix of the stream).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from sqlalchemy.orm import Session
 from bookings_server.store.event_numbering import number_all_pending, pending_sites
 from bookings_server.store.models.bookings import BookingEventRow
 from bookings_server.store.models.event_retention import EventHorizonRow
+from bookings_server.store.outbox_repository import move_undelivered_events
 
 _horizons: Table = EventHorizonRow.__table__  # type: ignore[assignment]
 
@@ -94,6 +101,7 @@ class EventRetention:
         return candidate if younger is None else int(younger) - 1
 
     def _delete_through(self, site_id: str, through: int) -> int:
+        move_undelivered_events(self._session, site_id, through)
         result = self._session.execute(
             delete(BookingEventRow)
             .where(BookingEventRow.site_id == site_id, BookingEventRow.sequence <= through)

@@ -15,9 +15,11 @@ from sqlalchemy import (
     Boolean,
     Index,
     Integer,
+    Sequence,
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,6 +29,12 @@ from bookings_server.store.types import UTCDateTime
 
 #: An auto-incrementing 64-bit key; SQLite only auto-increments INTEGER PRIMARY KEY.
 AutoIncrement = BigInteger().with_variant(Integer(), "sqlite")
+
+#: PostgreSQL: the one counter both `outbox.position` and `booking_events.position` draw from
+#: (migration 0010), so that deliveries of the two tables compare in enqueue order. SQLite has
+#: no sequences: its INSERTs compute 1 + the larger of both tables' highest position
+#: (store/delivery_positions.py), under the database's single write lock.
+DELIVERY_POSITIONS = Sequence("delivery_positions")
 
 
 class BookingRow(Base):
@@ -81,13 +89,21 @@ class BookingRow(Base):
 
 
 class BookingEventRow(Base):
-    """One event. `position` is the order events were written in (over all sites);
-    `sequence` is the site's stream order and the cursor, NULL until the event is numbered
-    after its commit (PostgreSQL; store/event_numbering.py)."""
+    """One event. `position` is the order events were written in (over all sites, shared
+    with the outbox: one counter for both); `sequence` is the site's stream order and the
+    cursor, NULL until the event is numbered after its commit (PostgreSQL;
+    store/event_numbering.py).
+
+    `delivers_itself`: the row is also the event's delivery item (no outbox row was written,
+    store/outbox_repository.py), with the outbox's delivery columns: unsent while `sent_at`
+    is NULL, leased while `claimed_until` is in the future, a dead letter once `dead_at` is
+    set. False for an event whose delivery is an outbox item (the columns stay NULL)."""
 
     __tablename__ = "booking_events"
 
-    position: Mapped[int] = mapped_column(AutoIncrement, primary_key=True, autoincrement=True)
+    position: Mapped[int] = mapped_column(
+        AutoIncrement, DELIVERY_POSITIONS, primary_key=True, autoincrement=True
+    )
     site_id: Mapped[str] = mapped_column(String)
     sequence: Mapped[int | None] = mapped_column(BigInteger)
     id: Mapped[str] = mapped_column(String, unique=True)
@@ -97,6 +113,14 @@ class BookingEventRow(Base):
     actor_type: Mapped[str] = mapped_column(String)
     actor_id: Mapped[str] = mapped_column(String)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivers_itself: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("site_id", "sequence"),
@@ -109,17 +133,34 @@ class BookingEventRow(Base):
             postgresql_where=text("sequence IS NULL"),
             sqlite_where=text("sequence IS NULL"),
         ),
+        #: The unsent events that are their own delivery item, by next attempt: the claim.
+        Index(
+            None,
+            "next_attempt_at",
+            postgresql_where=text("delivers_itself AND sent_at IS NULL"),
+            sqlite_where=text("delivers_itself = 1 AND sent_at IS NULL"),
+        ),
+        #: The sent ones, by when: the outbox purge forgets their delivery state.
+        Index(
+            None,
+            "sent_at",
+            postgresql_where=text("delivers_itself AND sent_at IS NOT NULL"),
+            sqlite_where=text("delivers_itself = 1 AND sent_at IS NOT NULL"),
+        ),
     )
 
 
 class OutboxRow(Base):
     """A durable delivery. Unsent while `sent_at` is NULL; leased while `claimed_until` is
     in the future; a dead letter (never claimed) once `dead_at` is set; `position` orders
-    items enqueued at the same due time."""
+    items enqueued at the same due time, across this table and the events that deliver
+    themselves (one counter for both)."""
 
     __tablename__ = "outbox"
 
-    position: Mapped[int] = mapped_column(AutoIncrement, primary_key=True, autoincrement=True)
+    position: Mapped[int] = mapped_column(
+        AutoIncrement, DELIVERY_POSITIONS, primary_key=True, autoincrement=True
+    )
     id: Mapped[str] = mapped_column(String, unique=True)
     site_id: Mapped[str] = mapped_column(String)
     kind: Mapped[str] = mapped_column(String)
