@@ -8,7 +8,12 @@ from collections.abc import Iterator
 import grpc
 import pytest
 from booking_helpers import BookingEnv, booking_env, class_booking, failure, stored_counts
-from bookings.v1 import bookings_service_pb2, bookings_service_pb2_grpc
+from bookings.v1 import booking_pb2, bookings_service_pb2, bookings_service_pb2_grpc
+
+
+def confirmed(request: booking_pb2.Booking) -> booking_pb2.Booking:
+    request.status = booking_pb2.BOOKING_STATUS_CONFIRMED
+    return request
 
 
 @pytest.fixture
@@ -40,6 +45,49 @@ def test_the_same_request_id_with_another_body_is_refused(env: BookingEnv) -> No
         grpc.StatusCode.INVALID_ARGUMENT,
         "IDEMPOTENCY_KEY_REUSED",
         ("request_id",),
+    )
+
+
+def test_a_retry_refused_since_its_first_attempt_returns_the_stored_booking(
+    env: BookingEnv,
+) -> None:
+    visitor = env.visitor()
+    request = class_booking(env.catalog.session, env.catalog.class_service)
+    first = visitor.create(request, request_id="then-full")
+    env.client().create(confirmed(class_booking(env.catalog.session, env.catalog.class_service, 3)))
+
+    second = visitor.create(request, request_id="then-full")
+
+    assert second == first
+    assert stored_counts(env.database_url)[0] == 2
+
+
+def test_another_body_that_would_be_refused_is_still_a_reused_request_id(
+    env: BookingEnv,
+) -> None:
+    owner = env.client()
+    request = confirmed(class_booking(env.catalog.session, env.catalog.class_service, 3))
+    owner.create(request, request_id="full-then-other")
+    other = class_booking(env.catalog.session, env.catalog.class_service, 2)
+
+    error = failure(lambda: env.visitor().create(other, request_id="full-then-other"))
+
+    assert (error.code, error.reason) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "IDEMPOTENCY_KEY_REUSED",
+    )
+
+
+def test_a_refused_request_with_a_new_request_id_is_refused(env: BookingEnv) -> None:
+    full = confirmed(class_booking(env.catalog.session, env.catalog.class_service, 3))
+    env.client().create(full, request_id="fills")
+    request = class_booking(env.catalog.session, env.catalog.class_service)
+
+    error = failure(lambda: env.visitor().create(request, request_id="no-spot-left"))
+
+    assert (error.code, error.reason) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "SESSION_CAPACITY_EXCEEDED",
     )
 
 

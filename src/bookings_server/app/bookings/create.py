@@ -5,10 +5,13 @@ appointment slot), check the rules, lock the capacity unit, look for an earlier 
 the same request_id, count the spots taken, then insert the booking, its outbox items and its
 BOOKING_CREATED event. Any error rolls everything back: a failing request writes nothing.
 
-Idempotency (SPEC 3.10): the request_id is looked up first thing in the write transaction,
-and on backends where writers do not exclude each other from BEGIN (PostgreSQL) again under the
-capacity lock; two retries that still race both insert, the unique (site_id, request_id) index
-lets one win, and the loser returns the winner's booking.
+Idempotency (SPEC 3.10): the request_id is looked up only when the request does not go
+through, so a first attempt spends no statement on it. A retry of a stored request either
+fails a rule (its own first attempt may have taken the last spot or used the hold): the
+lookup then finds the stored booking and returns it instead of the error; or it reaches the
+INSERT, where the unique (site_id, request_id) index refuses it (also when the retries race
+on several processes), and the stored booking is returned. Either way the stored request's
+hash tells a retry from another body reusing the id.
 
 Errors name fields relative to the booking, except `RequestFieldError`s (domain/booking_rules.py),
 which name the request's own fields.
@@ -39,6 +42,7 @@ from bookings_server.domain import booking_rules as rules
 from bookings_server.domain.booking import Actor, Booking, BookingStatus, EventType, PaymentStatus
 from bookings_server.domain.booking_request import BookingDraft
 from bookings_server.domain.catalog import Service
+from bookings_server.domain.errors import Code, DomainError
 from bookings_server.domain.holds import (
     Hold,
     check_convertible,
@@ -49,6 +53,19 @@ from bookings_server.domain.identity import Principal
 from bookings_server.domain.outbox import creation_messages
 from bookings_server.domain.waiting_list import next_position
 from bookings_server.store.booking_repository import DuplicateRequestId
+
+#: The refusals a retry can owe to its own first attempt (the spot it took, the hold it used,
+#: the time that passed since): a stored request_id answers them with the stored booking.
+#: A store failure or a refused caller is answered as it is.
+_ANSWERABLE_BY_REPLAY = frozenset(
+    {
+        Code.INVALID_ARGUMENT,
+        Code.NOT_FOUND,
+        Code.FAILED_PRECONDITION,
+        Code.PERMISSION_DENIED,
+        Code.ABORTED,
+    }
+)
 
 
 class BookingCreator:
@@ -75,11 +92,22 @@ class BookingCreator:
             with self._uow.write(principal.site_id) as tx:
                 return self._create(tx, draft, principal, status, decide)
         except DuplicateRequestId:
-            with self._uow.read(principal.site_id) as tx:
-                winner = _replay(tx, draft)
+            winner = self._stored(principal.site_id, draft)
             if winner is None:
                 raise rules.RequestInFlight() from None
             return winner
+        except DomainError as error:
+            if not draft.request_id or error.code not in _ANSWERABLE_BY_REPLAY:
+                raise
+            earlier = self._stored(principal.site_id, draft)
+            if earlier is None:
+                raise
+            return earlier
+
+    def _stored(self, site_id: str, draft: BookingDraft) -> Booking | None:
+        """The booking stored for the draft's request_id, read after the write rolled back."""
+        with self._uow.read(site_id) as tx:
+            return _replay(tx, draft)
 
     def _create(
         self,
@@ -89,20 +117,11 @@ class BookingCreator:
         status: BookingStatus,
         decide: Decide,
     ) -> Booking:
-        if draft.request_id:
-            earlier = _replay(tx, draft)
-            if earlier is not None:
-                return earlier
         hold = tx.holds.get(draft.hold_id) if draft.hold_id else None
         if hold is not None:
             draft = draft_from_hold(draft, hold)
         request = self._request(tx, draft, hold)
         lock_units(tx, request.units)
-        if draft.request_id and not tx.serializes_writers:
-            # A retry that committed while this call waited for the lock (PostgreSQL).
-            earlier = _replay(tx, draft)
-            if earlier is not None:
-                return earlier
         now = self._clock()
         if hold is not None:
             check_convertible(tx.holds.get(hold.id), now)
