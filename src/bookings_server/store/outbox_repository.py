@@ -170,6 +170,11 @@ class OutboxRepository:
         return sorted(states, key=lambda state: state.position)
 
 
+def _released_with(error: str) -> dict[str, Any]:
+    """The columns of an item whose attempt failed: the lease given up, the error kept."""
+    return {"claim_token": None, "claimed_until": None, "last_error": error[:_MAX_ERROR_LENGTH]}
+
+
 #: The events that are their own delivery item.
 _DELIVERS_ITSELF: ColumnElement[bool] = BookingEventRow.delivers_itself == true()
 
@@ -304,12 +309,7 @@ class OutboxQueue:
         stored_as_event: bool = False,
     ) -> None:
         """Release a failed item for another attempt at `retry_at`."""
-        values = {
-            "next_attempt_at": retry_at,
-            "claim_token": None,
-            "claimed_until": None,
-            "last_error": error[:_MAX_ERROR_LENGTH],
-        }
+        values = {"next_attempt_at": retry_at, **_released_with(error)}
         self._settle(item_id, claim_token, values, stored_as_event=stored_as_event, failed=True)
 
     def mark_dead(
@@ -322,12 +322,7 @@ class OutboxQueue:
         stored_as_event: bool = False,
     ) -> None:
         """Record the last allowed attempt's failure: the item is a dead letter from `now`."""
-        values = {
-            "dead_at": now,
-            "claim_token": None,
-            "claimed_until": None,
-            "last_error": error[:_MAX_ERROR_LENGTH],
-        }
+        values = {"dead_at": now, **_released_with(error)}
         self._settle(item_id, claim_token, values, stored_as_event=stored_as_event, failed=True)
 
     def _settle(
