@@ -105,13 +105,26 @@ def _warm(process: Process, query: AvailabilityQuery) -> AvailabilityAnswer:
 def test_an_unchanged_answer_is_reused_once_its_versions_were_read_before_its_data(
     seeder: Seeder, processes: list[Process]
 ) -> None:
-    query = _appointment_query(seeder.appointment())
+    query = _class_query(seeder.class_session())
 
     warmed = _warm(processes[0], query)
 
     assert processes[0].reader.answer(SITE, query) is warmed
     stats = processes[0].cache.stats()
     assert (stats.hits, stats.misses) == (1, 2)
+
+
+def test_an_appointment_answer_is_reused_from_its_first_computation(
+    seeder: Seeder, processes: list[Process]
+) -> None:
+    """Its keys follow from the catalog, so their versions are read before any booking."""
+    query = _appointment_query(seeder.appointment())
+
+    first = processes[0].reader.answer(SITE, query)
+
+    assert processes[0].reader.answer(SITE, query) is first
+    stats = processes[0].cache.stats()
+    assert (stats.hits, stats.misses) == (1, 1)
 
 
 def test_a_booking_committed_by_another_process_is_never_offered_by_this_one(

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from availability_builders import appointment_service, hours, staff_member, utc
 
-from bookings_server.domain.availability import sources
+from bookings_server.domain.availability import staff_days
 from bookings_server.domain.availability.entries import AvailabilityData, EntryPosition
 from bookings_server.domain.availability.paging import decode_position, encode_position
 from bookings_server.domain.availability.query import query_availability
@@ -138,7 +138,7 @@ def test_reading_every_page_generates_each_slot_a_bounded_number_of_times(monkey
     pages costs what one page of everything costs (offset paging regenerated every earlier
     page: quadratic)."""
     generated = 0
-    real = sources.iter_slot_starts
+    real = staff_days.iter_slot_starts
 
     def counting(*args, **kwargs):
         nonlocal generated
@@ -146,7 +146,7 @@ def test_reading_every_page_generates_each_slot_a_bounded_number_of_times(monkey
             generated += 1
             yield start
 
-    monkeypatch.setattr(sources, "iter_slot_starts", counting)
+    monkeypatch.setattr(staff_days, "iter_slot_starts", counting)
     month = replace(QUERY, end=QUERY.start + timedelta(days=31), page_size=1)
     data = replace(DATA, staff={"staff-1": staff_member(working_hours=hours("00:00", None))})
     pages = collect_pages(month, data)

@@ -10,11 +10,12 @@ grows with the catalog entries in range and the slots returned, not with the boo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 
 from bookings_server.app.availability_cache import AvailabilityAnswer, AvailabilityCache
+from bookings_server.app.availability_parts import CallParts
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain.availability.entries import (
@@ -33,6 +34,7 @@ from bookings_server.domain.availability.paging import decode_position, encode_p
 from bookings_server.domain.availability.query import query_availability
 from bookings_server.domain.availability.request import AvailabilityQuery, validate_query
 from bookings_server.domain.availability.slots import BusyInterval
+from bookings_server.domain.availability.staff_days import PartSupply
 from bookings_server.domain.availability.versions import CATALOG
 from bookings_server.domain.catalog import Service, ServiceType, Session
 from bookings_server.domain.deadline import current_deadline
@@ -110,10 +112,20 @@ class AvailabilityReader:
     ) -> AvailabilityAnswer:
         """`query`'s answer computed now and cached, with the versions `known` before."""
         assert self._cache is not None
+        # Pooled staff (merge_staff) are computed as one: no parts.
+        parts = None if query.merge_staff else CallParts(self._cache, site_id, query, known, now)
         with self._uow.read(site_id) as tx:
-            data = load_availability_data(tx, query, now)
+            stale_staff = None
+            if parts is not None:
+                stale_staff = partial(parts.stale_staff, tx.availability_versions.read)
+            data = load_availability_data(tx, query, now, stale_staff)
             expiry = _next_expiry(tx, query, data, now)
-        answer = self._computed(site_id, query, data, now, after)
+        supply = None
+        if parts is not None:
+            parts.valid_until = expiry
+            supply = parts.supply
+            known = parts.known
+        answer = self._computed(site_id, query, data, now, after, supply)
         answer.versions = {name: known.get(name) for name in dependency_keys(query, data)}
         answer.valid_until = _earliest(policy_stable_until(query, data, now), expiry)
         self._cache.count(hit=False)
@@ -127,9 +139,10 @@ class AvailabilityReader:
         data: AvailabilityData,
         now: datetime,
         after: EntryPosition | None,
+        parts: PartSupply | None = None,
     ) -> AvailabilityAnswer:
-        """The page of `query` after `after`, from `data`, good for `now` only."""
-        page = query_availability(query, data, now, after)
+        """The page of `query` after `after`, from `data` (and `parts`), good for `now` only."""
+        page = query_availability(query, data, now, after, parts)
         token = ""
         if page.next_position is not None:
             token = encode_position(self._tokens, site_id, query, page.next_position)
@@ -241,10 +254,18 @@ def _occupancies(
 
 
 def load_availability_data(
-    tx: Transaction, query: AvailabilityQuery, now: datetime
+    tx: Transaction,
+    query: AvailabilityQuery,
+    now: datetime,
+    stale_staff: Callable[[Sequence[Service]], list[str]] | None = None,
 ) -> AvailabilityData:
     """The data of a validated query, with holds and offers live at `now`. NotFound when a
-    service id is not one of the site's."""
+    service id is not one of the site's.
+
+    `stale_staff` names, from the query's services, the staff members whose bookings and
+    holds to read (default: every one the appointment slots depend on); the others' slots
+    come from parts kept from earlier queries (app/availability_parts.py).
+    """
     assert query.start is not None and query.end is not None
     services = tx.availability.get_services(query.unique_service_ids)
     appointments = _of_type(services.values(), ServiceType.APPOINTMENT)
@@ -256,11 +277,12 @@ def load_availability_data(
     session_staff_ids = [s.staff_member_id for s in sessions if s.staff_member_id]
     staff = tx.availability.list_staff([*staff_ids, *session_staff_ids])
     busy: dict[str, list[BusyInterval]] = {}
-    if staff_ids:
+    busy_ids = staff_ids if stale_staff is None else stale_staff(appointments)
+    if busy_ids:
         window = booking_window(query.start, query.end, appointments)
         busy = _merged(
-            tx.bookings.busy_intervals(staff_ids, *window),
-            tx.bookings.held_intervals(staff_ids, *window, now),
+            tx.bookings.busy_intervals(busy_ids, *window),
+            tx.bookings.held_intervals(busy_ids, *window, now),
         )
 
     session_occupancy, schedule_occupancy = _occupancies(

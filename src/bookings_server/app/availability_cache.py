@@ -14,6 +14,10 @@ next query of the same kind reads them first and stores an answer that can be re
 Memory is bounded: answers are evicted least recently used first once their estimated size
 passes the budget.
 
+Below the answers, the same budget and LRU keep their parts (app/availability_parts.py): one
+staff member's free starts for one service and day, reused by the next computation of any
+answer that covers them while their own versions hold.
+
 One computation per query at a time: right after a write, every concurrent query of the same
 kind misses at once; one computes (`computing`), the others wait for its answer and take it if
 it is at least as new as the versions they read themselves, else wait for the next one,
@@ -31,13 +35,15 @@ from datetime import datetime
 
 from bookings_server.domain.availability.entries import AvailabilityPage
 
-__all__ = ["AvailabilityAnswer", "AvailabilityCache", "CacheStats", "Turn"]
+__all__ = ["AvailabilityAnswer", "AvailabilityCache", "CacheStats", "CachedPart", "Turn"]
 
 #: Rough bytes of one answer row (pattern shared, instants and wall-time texts own), and of
 #: one recorded version; the estimate only needs to be proportional.
 _ROW_BYTES = 400
 _KEY_BYTES = 120
 _ANSWER_BYTES = 2000
+_PART_BYTES = 300
+_START_BYTES = 60
 
 
 @dataclass(eq=False)
@@ -60,12 +66,41 @@ class AvailabilityAnswer:
     def holds_at(self, versions: Mapping[str, int], now: datetime) -> bool:
         """True when the answer is right for a call at `now` that read these versions: its own
         versions (read before its data) are known and at least as new, key by key."""
-        if self.valid_until is not None and now >= self.valid_until:
-            return False
-        return all(
-            version is not None and (seen := versions.get(key)) is not None and version >= seen
-            for key, version in self.versions.items()
-        )
+        return _holds(self.versions, self.valid_until, versions, now)
+
+
+@dataclass(eq=False)
+class CachedPart:
+    """One part of answers (domain/availability/staff_days.py) and what it stays right for."""
+
+    starts: tuple[datetime, ...]
+    versions: Mapping[str, int | None]
+    valid_until: datetime | None
+
+    @property
+    def size(self) -> int:
+        return _PART_BYTES + _START_BYTES * len(self.starts) + _KEY_BYTES * len(self.versions)
+
+    def holds_at(self, versions: Mapping[str, int], now: datetime) -> bool:
+        """Like `AvailabilityAnswer.holds_at`."""
+        return _holds(self.versions, self.valid_until, versions, now)
+
+
+def _holds(
+    recorded: Mapping[str, int | None],
+    valid_until: datetime | None,
+    read: Mapping[str, int],
+    now: datetime,
+) -> bool:
+    if valid_until is not None and now >= valid_until:
+        return False
+    return all(
+        version is not None and (seen := read.get(key)) is not None and version >= seen
+        for key, version in recorded.items()
+    )
+
+
+Cached = AvailabilityAnswer | CachedPart
 
 
 @dataclass(frozen=True)
@@ -83,40 +118,60 @@ class CacheStats:
     max_bytes: int
     hits: int
     misses: int
+    parts: int = 0
+    part_hits: int = 0
+    part_misses: int = 0
 
 
 class AvailabilityCache:
-    """Answers by (site, query), least recently used evicted first past `max_bytes`."""
+    """Answers by (site, query) and parts by their own keys, least recently used evicted
+    first past `max_bytes`."""
 
     def __init__(self, max_bytes: int) -> None:
         self._max_bytes = max_bytes
-        self._answers: OrderedDict[Hashable, AvailabilityAnswer] = OrderedDict()
+        self._items: OrderedDict[Hashable, Cached] = OrderedDict()
         self._bytes = 0
+        self._parts = 0
         self._hits = 0
         self._misses = 0
+        self._part_hits = 0
+        self._part_misses = 0
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Event] = {}
 
     def get(self, key: Hashable) -> AvailabilityAnswer | None:
-        with self._lock:
-            answer = self._answers.get(key)
-            if answer is not None:
-                self._answers.move_to_end(key)
-            return answer
+        found = self._get(key)
+        return found if isinstance(found, AvailabilityAnswer) else None
 
-    def put(self, key: Hashable, answer: AvailabilityAnswer) -> None:
-        size = answer.size
+    def part(self, key: Hashable) -> CachedPart | None:
+        found = self._get(key)
+        return found if isinstance(found, CachedPart) else None
+
+    def _get(self, key: Hashable) -> Cached | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, item: Cached) -> None:
+        size = item.size
         if size > self._max_bytes:
             return
         with self._lock:
-            replaced = self._answers.pop(key, None)
+            replaced = self._items.pop(key, None)
             if replaced is not None:
-                self._bytes -= replaced.size
-            self._answers[key] = answer
+                self._forget(replaced)
+            self._items[key] = item
             self._bytes += size
+            self._parts += isinstance(item, CachedPart)
             while self._bytes > self._max_bytes:
-                _, evicted = self._answers.popitem(last=False)
-                self._bytes -= evicted.size
+                _, evicted = self._items.popitem(last=False)
+                self._forget(evicted)
+
+    def _forget(self, item: Cached) -> None:
+        self._bytes -= item.size
+        self._parts -= isinstance(item, CachedPart)
 
     @contextmanager
     def computing(self, key: Hashable, wait_s: float) -> Iterator[Turn]:
@@ -145,8 +200,22 @@ class AvailabilityCache:
             else:
                 self._misses += 1
 
+    def count_part(self, *, hit: bool) -> None:
+        with self._lock:
+            if hit:
+                self._part_hits += 1
+            else:
+                self._part_misses += 1
+
     def stats(self) -> CacheStats:
         with self._lock:
             return CacheStats(
-                len(self._answers), self._bytes, self._max_bytes, self._hits, self._misses
+                answers=len(self._items) - self._parts,
+                bytes=self._bytes,
+                max_bytes=self._max_bytes,
+                hits=self._hits,
+                misses=self._misses,
+                parts=self._parts,
+                part_hits=self._part_hits,
+                part_misses=self._part_misses,
             )

@@ -18,6 +18,10 @@ _ANSWERS = "bookings_availability_cache_answers"
 _ANSWERS_HELP = "Availability answers cached (this process)."
 _LOOKUPS = "bookings_availability_cache_lookups"
 _LOOKUPS_HELP = "QueryAvailability calls by whether a cached answer was reused."
+_PARTS = "bookings_availability_cache_parts"
+_PARTS_HELP = "Parts of answers cached (one staff member's slots of a service for a day)."
+_PART_LOOKUPS = "bookings_availability_cache_part_lookups"
+_PART_LOOKUPS_HELP = "Parts taken by answers being computed, by whether a cached one was reused."
 
 
 class AvailabilityCacheGauges(Collector):
@@ -39,10 +43,16 @@ class AvailabilityCacheGauges(Collector):
         yield GaugeMetricFamily(_BYTES, _BYTES_HELP, value=stats.bytes)
         yield GaugeMetricFamily(_LIMIT, _LIMIT_HELP, value=stats.max_bytes)
         yield GaugeMetricFamily(_ANSWERS, _ANSWERS_HELP, value=stats.answers)
-        lookups = CounterMetricFamily(_LOOKUPS, _LOOKUPS_HELP, labels=["result"])
-        lookups.add_metric(["hit"], stats.hits)
-        lookups.add_metric(["miss"], stats.misses)
-        yield lookups
+        yield GaugeMetricFamily(_PARTS, _PARTS_HELP, value=stats.parts)
+        yield _lookups(_LOOKUPS, _LOOKUPS_HELP, stats.hits, stats.misses)
+        yield _lookups(_PART_LOOKUPS, _PART_LOOKUPS_HELP, stats.part_hits, stats.part_misses)
+
+
+def _lookups(name: str, documentation: str, hits: int, misses: int) -> CounterMetricFamily:
+    lookups = CounterMetricFamily(name, documentation, labels=["result"])
+    lookups.add_metric(["hit"], hits)
+    lookups.add_metric(["miss"], misses)
+    return lookups
 
 
 availability_cache_gauges = AvailabilityCacheGauges()

@@ -10,7 +10,7 @@ store tells that instant). app/availability_cache.py checks all three on every r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import islice
 
@@ -25,7 +25,7 @@ from bookings_server.domain.availability.versions import (
 )
 from bookings_server.domain.catalog import Service, ServiceType
 
-__all__ = ["appointment_staff_ids", "dependency_keys", "policy_stable_until"]
+__all__ = ["appointment_keys", "appointment_staff_ids", "dependency_keys", "policy_stable_until"]
 
 
 def appointment_staff_ids(query: AvailabilityQuery, services: list[Service]) -> list[str]:
@@ -41,14 +41,19 @@ def appointment_staff_ids(query: AvailabilityQuery, services: list[Service]) -> 
     return list(dict.fromkeys(staff_ids))
 
 
+def appointment_keys(query: AvailabilityQuery, services: Sequence[Service]) -> frozenset[str]:
+    """The availability versions the appointment slots of `query` depend on (with the
+    catalog's): known from the catalog alone, before any booking is read."""
+    assert query.start is not None and query.end is not None
+    staff_ids = appointment_staff_ids(query, list(services))
+    window = booking_window(query.start, query.end, services)
+    return frozenset((CATALOG, *staff_day_keys(staff_ids, *window)))
+
+
 def dependency_keys(query: AvailabilityQuery, data: AvailabilityData) -> frozenset[str]:
     """The availability versions the answer of `query` computed from `data` depends on."""
-    assert query.start is not None and query.end is not None
     services = list(data.services.values())
-    keys = {CATALOG}
-    staff_ids = appointment_staff_ids(query, services)
-    if staff_ids:
-        keys.update(staff_day_keys(staff_ids, *booking_window(query.start, query.end, services)))
+    keys = set(appointment_keys(query, services))
     for session in data.sessions:
         service = data.services.get(session.service_id)
         if service is not None and service.type is ServiceType.CLASS:

@@ -34,6 +34,7 @@ from bookings_server.domain.availability.entries import (
 from bookings_server.domain.availability.request import AvailabilityQuery, validate_query
 from bookings_server.domain.availability.slots import zone_named
 from bookings_server.domain.availability.sources import build_sources
+from bookings_server.domain.availability.staff_days import PartSupply
 from bookings_server.domain.catalog import Service
 from bookings_server.domain.errors import NotFound
 
@@ -135,12 +136,16 @@ def query_availability(
     data: AvailabilityData,
     now: datetime,
     after: EntryPosition | None = None,
+    parts: PartSupply | None = None,
 ) -> AvailabilityPage:
     """The page of the query's entries that follows `after` (the first page without it):
     bookable first, then by start.
 
     Only what the page needs is generated: entries up to the page's end (plus one, to know
     whether a next page exists), and only the page's rows are built (see `PageRow`).
+
+    With `parts`, appointment slots are read from parts (staff_days.py) that `parts`
+    supplies, computed or kept from earlier queries; the page is the same either way.
 
     Raises InvalidArgument for an invalid request (see `validate_query`) and NotFound when a
     service is missing from `data`.
@@ -149,7 +154,7 @@ def query_availability(
     services = _services(query, data)
     zone_name = query.timezone or services[0].timezone
     zone = zone_named(zone_name)
-    sources = build_sources(query, data, services, now)
+    sources = build_sources(query, data, services, now, parts)
     size = query.effective_page_size
     window = list(islice(_ranked(query, _Answer(query, sources), zone, after), size + 1))
     page = window[:size]

@@ -32,7 +32,14 @@ from bookings_server.domain.availability.entries import (
 )
 from bookings_server.domain.availability.merged_staff import MergedStaffSource
 from bookings_server.domain.availability.request import AvailabilityQuery
-from bookings_server.domain.availability.slots import BusyInterval, FreeTime, iter_slot_starts
+from bookings_server.domain.availability.slots import FreeTime
+from bookings_server.domain.availability.staff_days import (
+    FreeStarts,
+    GeneratedStarts,
+    PartedStarts,
+    PartSupply,
+    staff_days,
+)
 from bookings_server.domain.booking import BookedSlot, SlotResource
 from bookings_server.domain.catalog import Service, ServiceType, Session, StaffMember
 from bookings_server.domain.policy import PolicyViolations, bookable_starts, policy_violations
@@ -73,7 +80,8 @@ def _entry_key(entry: AvailabilityEntry) -> EntryKey:
 
 
 class AppointmentSource(Source):
-    """The free slots of one staff member for one appointment service, generated lazily.
+    """The free slots of one staff member for one appointment service, taken lazily from
+    its `FreeStarts` (generated from working hours, or read from parts, staff_days.py).
 
     All slots of one service have the same spots, so whether a slot is bookable depends only
     on its start: bookable ones start in the policy's `BookableStarts`. Each phase therefore
@@ -86,7 +94,7 @@ class AppointmentSource(Source):
         service: Service,
         staff: StaffMember,
         resource: SlotResource,
-        busy: Sequence[BusyInterval],
+        starts: FreeStarts,
         now: datetime,
     ) -> None:
         assert service.duration is not None
@@ -95,7 +103,7 @@ class AppointmentSource(Source):
         self._staff = staff
         self._resource = resource
         self._duration = service.duration
-        self._free = FreeTime(service.buffer_after, staff.blocked_times, busy)
+        self._starts = starts
         self.open_spots = max(0, service.default_capacity)
         self._bookable = bookable_starts(service, now)
         self._patterns: dict[tuple[bool, bool], AvailabilityEntry] = {}
@@ -110,15 +118,11 @@ class AppointmentSource(Source):
     def candidates(
         self, bookable: bool, start: datetime, end: datetime, after: EntryKey | None = None
     ) -> Iterator[Candidate]:
-        duration, free = self._duration, self._free
+        duration = self._duration
         service_id, staff_id, index = self._service.id, self._staff.id, self._index
         for low, high in after_floor(self._windows(bookable, start, end), after):
-            for slot_start in iter_slot_starts(
-                self._staff, duration, self._service.buffer_after, low, high
-            ):
+            for slot_start in self._starts.between(low, high):
                 slot_end = slot_start + duration
-                if not (free.always or free.is_free(slot_start, slot_end)):
-                    continue
                 candidate = (slot_start, slot_end, service_id, staff_id, "", "", index, 0)
                 if after is None or slot_start != after[0] or candidate[:6] > after:
                     yield candidate
@@ -284,6 +288,7 @@ def _appointment_sources(
     factory: EntryFactory,
     now: datetime,
     first_index: int,
+    supply: PartSupply | None,
 ) -> list[Source]:
     """One source per staff member of the service, or with `merge_staff` one for them all."""
     staff = _service_staff(service, query, data)
@@ -301,11 +306,30 @@ def _appointment_sources(
             service,
             member,
             factory.resource(member.id),
-            data.busy.get(member.id, ()),
+            _free_starts(service, member, query, data, supply),
             now,
         )
         for offset, member in enumerate(staff)
     ]
+
+
+def _free_starts(
+    service: Service,
+    staff: StaffMember,
+    query: AvailabilityQuery,
+    data: AvailabilityData,
+    supply: PartSupply | None,
+) -> FreeStarts:
+    """Where a staff member's free starts come from: generated, or parts from `supply`."""
+
+    def free() -> FreeTime:
+        return FreeTime(service.buffer_after, staff.blocked_times, data.busy.get(staff.id, ()))
+
+    if supply is None:
+        return GeneratedStarts(service, staff, free())
+    assert query.start is not None and query.end is not None
+    days = staff_days(service.id, staff.id, query.start, query.end)
+    return PartedStarts(service, staff, free, days, supply)
 
 
 def _group_entries(
@@ -323,9 +347,14 @@ def _group_entries(
 
 
 def build_sources(
-    query: AvailabilityQuery, data: AvailabilityData, services: Sequence[Service], now: datetime
+    query: AvailabilityQuery,
+    data: AvailabilityData,
+    services: Sequence[Service],
+    now: datetime,
+    supply: PartSupply | None = None,
 ) -> list[Source]:
-    """Where the query's entries come from, in the order a stable sort would keep ties."""
+    """Where the query's entries come from, in the order a stable sort would keep ties;
+    appointment slots from parts taken from `supply` when given (staff_days.py)."""
     factory = EntryFactory(data, now)
     sessions_by_service: dict[str, list[Session]] = defaultdict(list)
     for session in data.sessions:
@@ -333,7 +362,9 @@ def build_sources(
     sources: list[Source] = []
     for service in services:
         if service.type is ServiceType.APPOINTMENT:
-            sources.extend(_appointment_sources(service, query, data, factory, now, len(sources)))
+            sources.extend(
+                _appointment_sources(service, query, data, factory, now, len(sources), supply)
+            )
         else:
             sessions = sessions_by_service.get(service.id, [])
             sources.append(
