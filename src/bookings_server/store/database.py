@@ -123,7 +123,7 @@ class Database:
         if not in_memory:
             # Sessions wait for a permit (bounded by their deadline) before the pool, so
             # only other engine users (migrations, probes) ever wait on pool_timeout.
-            options.update(_pool_options(backend, pool_size, max_overflow), pool_timeout=5)
+            options.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=5)
         engine = create_engine(url, **options)
         if backend == "sqlite":
             sqlite_recipe.install_sqlite_recipe(engine, busy_timeout_ms)
@@ -290,12 +290,3 @@ def _holding(permits: FifoSemaphore, wait: Deadline, reason: str) -> Iterator[No
         yield
     finally:
         permits.release()
-
-
-def _pool_options(backend: str, pool_size: int, max_overflow: int) -> dict[str, int]:
-    """SQLite keeps its overflow connections open too: a file has no connection limit to
-    spare, and a reopened connection parses the whole schema again on its first statement
-    (about 0.6 ms), which under load happened on every burst past `pool_size`."""
-    if backend == "sqlite":
-        return {"pool_size": pool_size + max_overflow, "max_overflow": 0}
-    return {"pool_size": pool_size, "max_overflow": max_overflow}
