@@ -8,12 +8,13 @@ count and the write that follows are one serialized step per unit. The batch cou
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     CursorResult,
     Executable,
@@ -26,7 +27,9 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.types import String
 
 from bookings_server.domain.availability.slots import BusyInterval
 from bookings_server.domain.booking import BookingStatus
@@ -93,16 +96,30 @@ class BookingCounts:
     ) -> dict[str, list[BusyInterval]]:
         """CONFIRMED/PENDING appointments of these staff members whose [start, end + buffer)
         overlaps [start, end), as BusyIntervals per staff member (no JSON decoding)."""
-        query = select(
-            BookingRow.staff_member_id,
-            BookingRow.start_date,
-            BookingRow.end_date,
-            BookingRow.blocked_until,
-        ).where(*_overlapping(self._site_id, staff_ids, start, end))
-        busy: dict[str, list[BusyInterval]] = defaultdict(list)
-        for staff_id, busy_start, busy_end, blocked_until in self._session.execute(query):
-            busy[staff_id].append(BusyInterval(busy_start, busy_end, blocked_until - busy_end))
-        return dict(busy)
+        return self._intervals(_busy_statement, staff_ids, start, end, {})
+
+    def _intervals(
+        self,
+        statement: Callable[[str], Select[Any]],
+        staff_ids: Collection[str],
+        start: datetime,
+        end: datetime,
+        parameters: dict[str, Any],
+    ) -> dict[str, list[BusyInterval]]:
+        """The rows of a prebuilt interval statement as BusyIntervals per staff member."""
+        connection = self._session.connection()
+        parameters.update(
+            b_site_id=self._site_id,
+            b_staff=list(staff_ids),
+            b_earliest=start - MAX_STAFF_HOLD,
+            b_start=start,
+            b_end=end,
+        )
+        rows = connection.execute(statement(connection.dialect.name), parameters)
+        intervals: dict[str, list[BusyInterval]] = defaultdict(list)
+        for staff_id, busy_start, busy_end, blocked_until in rows:
+            intervals[staff_id].append(BusyInterval(busy_start, busy_end, blocked_until - busy_end))
+        return dict(intervals)
 
     def holding_per_staff(self, days: Mapping[str, tuple[datetime, datetime]]) -> dict[str, int]:
         """CONFIRMED/PENDING bookings of each staff member starting in their [first, after)
@@ -136,23 +153,7 @@ class BookingCounts:
     ) -> dict[str, list[BusyInterval]]:
         """Appointment holds live at `now` of these staff members overlapping [start, end), as
         BusyIntervals per staff member: for availability they occupy like bookings."""
-        query = select(
-            HoldRow.staff_member_id, HoldRow.start_date, HoldRow.end_date, HoldRow.blocked_until
-        ).where(
-            HoldRow.site_id == self._site_id,
-            HoldRow.released.is_(False),
-            HoldRow.expires_date > now,
-            HoldRow.staff_member_id.in_(list(staff_ids)),
-            HoldRow.session_id.is_(None),
-            HoldRow.entity == "SLOT",
-            HoldRow.start_date > start - MAX_STAFF_HOLD,
-            HoldRow.start_date < end,
-            HoldRow.blocked_until > start,
-        )
-        held: dict[str, list[BusyInterval]] = defaultdict(list)
-        for staff_id, held_start, held_end, blocked_until in self._session.execute(query):
-            held[staff_id].append(BusyInterval(held_start, held_end, blocked_until - held_end))
-        return dict(held)
+        return self._intervals(_held_statement, staff_ids, start, end, {"b_now": now})
 
     def next_expiry(
         self,
@@ -319,7 +320,7 @@ def _unit_conditions(columns: Any, kind: UnitKind) -> tuple[ColumnElement[bool],
         return (columns.session_id == bindparam("b_unit"),)
     if kind is UnitKind.SCHEDULE:
         return (columns.entity == "SCHEDULE", columns.schedule_id == bindparam("b_unit"))
-    # the same conditions as _overlapping, for one staff member
+    # the same conditions as _slot_intervals, for one staff member
     return (
         columns.staff_member_id == bindparam("b_unit"),
         columns.session_id.is_(None),
@@ -330,22 +331,48 @@ def _unit_conditions(columns: Any, kind: UnitKind) -> tuple[ColumnElement[bool],
     )
 
 
-def _overlapping(
-    site_id: str, staff_ids: Collection[str], start: datetime, end: datetime
-) -> tuple[ColumnElement[bool], ...]:
-    """CONFIRMED/PENDING appointment bookings (slots without a session) of the staff members
-    whose [start, end + buffer) overlaps [start, end).
+def _any_staff(column: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
+    """`column` is one of the ids bound as "b_staff", in one parameter whatever their number
+    (an expanding IN would render the statement afresh on every execution)."""
+    if dialect == "postgresql":
+        return column == func.any(bindparam("b_staff", type_=ARRAY(String)))
+    ids = select(func.json_each(bindparam("b_staff", type_=JSON)).table_valued("value").c.value)
+    return column.in_(ids)
 
-    No appointment holds its staff member longer than MAX_STAFF_HOLD, which bounds the index
-    range scan on (site_id, staff_member_id, start_date) from below.
+
+def _slot_intervals(columns: Any, dialect: str) -> Select[Any]:
+    """Appointments (slots without a session) of the "b_staff" staff members whose
+    [start, blocked_until) overlaps [b_start, b_end).
+
+    No appointment holds its staff member longer than MAX_STAFF_HOLD ("b_earliest" is b_start
+    minus it), which bounds the index range scan on (site_id, staff_member_id, start_date)
+    from below.
     """
-    return (
-        BookingRow.site_id == site_id,
-        BookingRow.status.in_(HOLDING),
-        BookingRow.staff_member_id.in_(list(staff_ids)),
-        BookingRow.session_id.is_(None),
-        BookingRow.entity == "SLOT",
-        BookingRow.start_date > start - MAX_STAFF_HOLD,
-        BookingRow.start_date < end,
-        BookingRow.blocked_until > start,
+    return select(
+        columns.staff_member_id, columns.start_date, columns.end_date, columns.blocked_until
+    ).where(
+        columns.site_id == bindparam("b_site_id"),
+        _any_staff(columns.staff_member_id, dialect),
+        columns.session_id.is_(None),
+        columns.entity == "SLOT",
+        columns.start_date > bindparam("b_earliest"),
+        columns.start_date < bindparam("b_end"),
+        columns.blocked_until > bindparam("b_start"),
+    )
+
+
+@cache
+def _busy_statement(dialect: str) -> Select[Any]:
+    """CONFIRMED/PENDING appointments overlapping the window (`BookingCounts.busy_intervals`)."""
+    columns = bookings_table.c
+    holding = or_(*(columns.status == status for status in HOLDING))
+    return _slot_intervals(columns, dialect).where(holding)
+
+
+@cache
+def _held_statement(dialect: str) -> Select[Any]:
+    """Appointment holds live at "b_now" overlapping the window (`held_intervals`)."""
+    columns = holds_table.c
+    return _slot_intervals(columns, dialect).where(
+        columns.released.is_(False), columns.expires_date > bindparam("b_now")
     )
