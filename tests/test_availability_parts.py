@@ -1,6 +1,7 @@
 """QueryAvailability below the whole answer, through the use cases on both stores: an answer
-recomputed after a write reuses the parts (one staff member's free starts for one service and
-UTC day) that the write did not touch, and is the answer computed from scratch."""
+recomputed after a write reuses the parts that the write did not touch (one staff member's
+free starts for one service and UTC day; one class session's or course's occupancy), and is
+the answer computed from scratch."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from lifecycle_support import SITE, Seeder, TeamSetup
+from lifecycle_support import SITE, ClassSetup, Seeder, TeamSetup
 
 from bookings_server.app.availability import AvailabilityReader
 from bookings_server.app.availability_cache import AvailabilityCache, CacheStats
@@ -20,6 +21,7 @@ from bookings_server.domain.availability.entries import AvailabilityEntry
 from bookings_server.domain.availability.request import AvailabilityQuery
 from bookings_server.domain.booking import BookedSlot, Booking, BookingStatus, SlotResource
 from bookings_server.domain.booking_request import BookingDraft
+from bookings_server.domain.catalog import WaitingListPolicy
 from bookings_server.domain.identity import IdentityType, Principal
 from bookings_server.domain.page_tokens import PageTokenCodec
 
@@ -84,8 +86,7 @@ def _staff_starts(entries: tuple[AvailabilityEntry, ...], staff_id: str) -> list
 
 
 def _warm(reader: AvailabilityReader, query: AvailabilityQuery) -> None:
-    """Asked twice: the second computation knows the versions of every part's keys."""
-    reader.answer(SITE, query)
+    """Computed once: its parts cached, with the versions of their keys."""
     reader.answer(SITE, query)
 
 
@@ -109,6 +110,43 @@ def test_a_write_to_one_staff_members_day_recomputes_only_that_staff_members_par
     # lets a booking block up to MAX_STAFF_HOLD later). None of the two others'.
     assert 1 <= misses <= 4
     assert hits == 3 * parts_per_staff - misses
+
+
+@pytest.fixture
+def yoga(seeder: Seeder) -> list[ClassSetup]:
+    """Three sessions of one class, a day apart, with a waiting list."""
+    first = seeder.class_session(
+        capacity=2, starts_in=timedelta(days=1), waiting_list=WaitingListPolicy(True, 3)
+    )
+    return [first] + [
+        seeder.another_session(first, capacity=2, starts_in=timedelta(days=days)) for days in (2, 3)
+    ]
+
+
+def _class_query(yoga: list[ClassSetup], **changes: object) -> AvailabilityQuery:
+    start = yoga[0].session.start - timedelta(hours=1)
+    query = AvailabilityQuery((yoga[0].service.id,), start, start + timedelta(days=DAYS))
+    return replace(query, **changes)
+
+
+def _book_session(seeder: Seeder, setup: ClassSetup) -> Booking:
+    slot = BookedSlot(setup.service.id, session_id=setup.session.id)
+    draft = BookingDraft(slot=slot, total_participants=1, status=BookingStatus.CONFIRMED)
+    return BookingCreator(seeder.uow).create(draft, OWNER)
+
+
+def test_a_booking_of_one_session_recounts_only_that_session(
+    seeder: Seeder, yoga: list[ClassSetup], reader: AvailabilityReader, cache: AvailabilityCache
+) -> None:
+    query = _class_query(yoga)
+    _warm(reader, query)
+    before = cache.stats()
+
+    _book_session(seeder, yoga[1])
+    entries = reader.answer(SITE, query).page.entries
+
+    assert [entry.open_spots for entry in entries] == [2, 1, 2]
+    assert _delta(before, cache.stats()) == (2, 1)
 
 
 def test_a_query_over_other_days_reuses_the_parts_it_shares(
@@ -181,15 +219,23 @@ def _pages(reader: AvailabilityReader, query: AvailabilityQuery) -> list[Availab
 
 
 def test_answers_from_parts_are_the_answers_computed_from_scratch(
-    seeder: Seeder, team: TeamSetup, reader: AvailabilityReader, clock: MovableClock
+    seeder: Seeder,
+    team: TeamSetup,
+    yoga: list[ClassSetup],
+    reader: AvailabilityReader,
+    clock: MovableClock,
 ) -> None:
     scratch = AvailabilityReader(seeder.uow, clock, page_tokens=TOKENS)
+    both = (team.service.id, yoga[0].service.id)
     queries = [
         _query(team),
         _query(team, page_size=7),
         _query(team, page_size=5, slots_per_day=3),
         _query(team, bookable=True, page_size=11),
         _query(team, resource_ids=(team.staff[1].id,), page_size=9),
+        _query(team, service_ids=both, page_size=13),
+        _query(team, merge_staff=True, page_size=17),
+        _class_query(yoga),
     ]
     lifecycle = BookingLifecycle(seeder.uow, clock)
     booked: list[Booking] = []
@@ -202,6 +248,8 @@ def test_answers_from_parts_are_the_answers_computed_from_scratch(
     for step in range(6):
         start = team.start + timedelta(days=step % DAYS, hours=2 * step + 1)
         booked.append(_book(seeder, team, step % 3, start))
+        same()
+        booked.append(_book_session(seeder, yoga[step % 3]))
         same()
         if step % 2:
             cancelled = booked.pop(0)

@@ -10,12 +10,12 @@ grows with the catalog entries in range and the slots returned, not with the boo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from functools import partial
 
 from bookings_server.app.availability_cache import AvailabilityAnswer, AvailabilityCache
-from bookings_server.app.availability_parts import CallParts
+from bookings_server.app.availability_parts import SCHEDULE, SESSION, CallParts
 from bookings_server.app.clock import Clock, utc_now
 from bookings_server.app.unit_of_work import Transaction, UnitOfWork
 from bookings_server.domain.availability.entries import (
@@ -26,8 +26,10 @@ from bookings_server.domain.availability.entries import (
     booking_window,
 )
 from bookings_server.domain.availability.freshness import (
+    appointment_keys,
     appointment_staff_ids,
     dependency_keys,
+    group_keys,
     policy_stable_until,
 )
 from bookings_server.domain.availability.paging import decode_position, encode_position
@@ -112,21 +114,13 @@ class AvailabilityReader:
     ) -> AvailabilityAnswer:
         """`query`'s answer computed now and cached, with the versions `known` before."""
         assert self._cache is not None
-        # Pooled staff (merge_staff) are computed as one: no parts.
-        parts = None if query.merge_staff else CallParts(self._cache, site_id, query, known, now)
+        parts = CallParts(self._cache, site_id, query, known, now)
         with self._uow.read(site_id) as tx:
-            stale_staff = None
-            if parts is not None:
-                stale_staff = partial(parts.stale_staff, tx.availability_versions.read)
-            data = load_availability_data(tx, query, now, stale_staff)
+            data = load_availability_data(tx, query, now, parts)
             expiry = _next_expiry(tx, query, data, now)
-        supply = None
-        if parts is not None:
-            parts.valid_until = expiry
-            supply = parts.supply
-            known = parts.known
-        answer = self._computed(site_id, query, data, now, after, supply)
-        answer.versions = {name: known.get(name) for name in dependency_keys(query, data)}
+        parts.finish(expiry)
+        answer = self._computed(site_id, query, data, now, after, parts.supply)
+        answer.versions = {name: parts.known.get(name) for name in dependency_keys(query, data)}
         answer.valid_until = _earliest(policy_stable_until(query, data, now), expiry)
         self._cache.count(hit=False)
         self._cache.put((site_id, query), answer)
@@ -254,17 +248,14 @@ def _occupancies(
 
 
 def load_availability_data(
-    tx: Transaction,
-    query: AvailabilityQuery,
-    now: datetime,
-    stale_staff: Callable[[Sequence[Service]], list[str]] | None = None,
+    tx: Transaction, query: AvailabilityQuery, now: datetime, parts: CallParts | None = None
 ) -> AvailabilityData:
     """The data of a validated query, with holds and offers live at `now`. NotFound when a
     service id is not one of the site's.
 
-    `stale_staff` names, from the query's services, the staff members whose bookings and
-    holds to read (default: every one the appointment slots depend on); the others' slots
-    come from parts kept from earlier queries (app/availability_parts.py).
+    With `parts`, bookings, holds and counts are read only for the staff members, sessions
+    and schedules whose parts kept from earlier queries no longer hold
+    (app/availability_parts.py); the others' come from those parts.
     """
     assert query.start is not None and query.end is not None
     services = tx.availability.get_services(query.unique_service_ids)
@@ -276,8 +267,12 @@ def load_availability_data(
     staff_ids = appointment_staff_ids(query, appointments)
     session_staff_ids = [s.staff_member_id for s in sessions if s.staff_member_id]
     staff = tx.availability.list_staff([*staff_ids, *session_staff_ids])
+    busy_ids = staff_ids
+    if parts is not None:
+        keys = appointment_keys(query, appointments) | group_keys(services, sessions)
+        parts.learn(tx.availability_versions.read, keys)
+        busy_ids = parts.stale_staff(appointments)
     busy: dict[str, list[BusyInterval]] = {}
-    busy_ids = staff_ids if stale_staff is None else stale_staff(appointments)
     if busy_ids:
         window = booking_window(query.start, query.end, appointments)
         busy = _merged(
@@ -285,13 +280,23 @@ def load_availability_data(
             tx.bookings.held_intervals(busy_ids, *window, now),
         )
 
-    session_occupancy, schedule_occupancy = _occupancies(
-        tx,
-        [s.id for s in sessions if services[s.service_id].type is ServiceType.CLASS],
-        [course.schedule_id for course in courses],
-        waitlist=any(s.waiting_list.enabled for s in classes + courses),
-        now=now,
-    )
+    session_ids = [s.id for s in sessions if services[s.service_id].type is ServiceType.CLASS]
+    schedule_ids = [course.schedule_id for course in courses]
+    waitlist = any(s.waiting_list.enabled for s in classes + courses)
+    if parts is None:
+        session_occupancy, schedule_occupancy = _occupancies(
+            tx, session_ids, schedule_ids, waitlist, now
+        )
+    else:
+        session_occupancy, schedule_occupancy = _occupancies(
+            tx,
+            parts.stale_groups(SESSION, session_ids, waitlist),
+            parts.stale_groups(SCHEDULE, schedule_ids, waitlist),
+            waitlist,
+            now,
+        )
+        session_occupancy = parts.occupancy(SESSION, session_ids, waitlist, session_occupancy)
+        schedule_occupancy = parts.occupancy(SCHEDULE, schedule_ids, waitlist, schedule_occupancy)
     return AvailabilityData(
         services=services,
         staff={member.id: member for member in staff},

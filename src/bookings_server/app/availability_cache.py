@@ -32,10 +32,13 @@ from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 from bookings_server.domain.availability.entries import AvailabilityPage
 
 __all__ = ["AvailabilityAnswer", "AvailabilityCache", "CacheStats", "CachedPart", "Turn"]
+
+T = TypeVar("T")
 
 #: Rough bytes of one answer row (pattern shared, instants and wall-time texts own), and of
 #: one recorded version; the estimate only needs to be proportional.
@@ -43,7 +46,7 @@ _ROW_BYTES = 400
 _KEY_BYTES = 120
 _ANSWER_BYTES = 2000
 _PART_BYTES = 300
-_START_BYTES = 60
+_VALUE_BYTES = 60
 
 
 @dataclass(eq=False)
@@ -70,16 +73,18 @@ class AvailabilityAnswer:
 
 
 @dataclass(eq=False)
-class CachedPart:
-    """One part of answers (domain/availability/staff_days.py) and what it stays right for."""
+class CachedPart(Generic[T]):
+    """One part of answers (app/availability_parts.py) and what it stays right for."""
 
-    starts: tuple[datetime, ...]
+    value: T
     versions: Mapping[str, int | None]
     valid_until: datetime | None
+    #: How many instants or counts `value` holds (for its estimated size).
+    weight: int = 1
 
     @property
     def size(self) -> int:
-        return _PART_BYTES + _START_BYTES * len(self.starts) + _KEY_BYTES * len(self.versions)
+        return _PART_BYTES + _VALUE_BYTES * self.weight + _KEY_BYTES * len(self.versions)
 
     def holds_at(self, versions: Mapping[str, int], now: datetime) -> bool:
         """Like `AvailabilityAnswer.holds_at`."""
@@ -100,7 +105,7 @@ def _holds(
     )
 
 
-Cached = AvailabilityAnswer | CachedPart
+Cached = AvailabilityAnswer | CachedPart[Any]
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,7 @@ class AvailabilityCache:
         found = self._get(key)
         return found if isinstance(found, AvailabilityAnswer) else None
 
-    def part(self, key: Hashable) -> CachedPart | None:
+    def part(self, key: Hashable) -> CachedPart[Any] | None:
         found = self._get(key)
         return found if isinstance(found, CachedPart) else None
 

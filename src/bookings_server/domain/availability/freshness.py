@@ -10,7 +10,7 @@ store tells that instant). app/availability_cache.py checks all three on every r
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import islice
 
@@ -23,9 +23,15 @@ from bookings_server.domain.availability.versions import (
     session_key,
     staff_day_keys,
 )
-from bookings_server.domain.catalog import Service, ServiceType
+from bookings_server.domain.catalog import Service, ServiceType, Session
 
-__all__ = ["appointment_keys", "appointment_staff_ids", "dependency_keys", "policy_stable_until"]
+__all__ = [
+    "appointment_keys",
+    "appointment_staff_ids",
+    "dependency_keys",
+    "group_keys",
+    "policy_stable_until",
+]
 
 
 def appointment_staff_ids(query: AvailabilityQuery, services: list[Service]) -> list[str]:
@@ -50,20 +56,27 @@ def appointment_keys(query: AvailabilityQuery, services: Sequence[Service]) -> f
     return frozenset((CATALOG, *staff_day_keys(staff_ids, *window)))
 
 
-def dependency_keys(query: AvailabilityQuery, data: AvailabilityData) -> frozenset[str]:
-    """The availability versions the answer of `query` computed from `data` depends on."""
-    services = list(data.services.values())
-    keys = set(appointment_keys(query, services))
-    for session in data.sessions:
-        service = data.services.get(session.service_id)
-        if service is not None and service.type is ServiceType.CLASS:
-            keys.add(session_key(session.id))
+def group_keys(services: Mapping[str, Service], sessions: Sequence[Session]) -> frozenset[str]:
+    """The availability versions the class sessions and courses of a query depend on (their
+    spots), known from the catalog: the queried sessions' and the courses' schedules'."""
+    keys = {
+        session_key(session.id)
+        for session in sessions
+        if (service := services.get(session.service_id)) is not None
+        and service.type is ServiceType.CLASS
+    }
     keys.update(
         schedule_key(service.schedule_id)
-        for service in services
+        for service in services.values()
         if service.type is ServiceType.COURSE
     )
     return frozenset(keys)
+
+
+def dependency_keys(query: AvailabilityQuery, data: AvailabilityData) -> frozenset[str]:
+    """The availability versions the answer of `query` computed from `data` depends on."""
+    services = list(data.services.values())
+    return appointment_keys(query, services) | group_keys(data.services, data.sessions)
 
 
 def policy_stable_until(
