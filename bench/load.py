@@ -21,11 +21,12 @@ the bare ceiling server's), `ceiling_insert` (bench/ceiling_servers.py's one-INS
 
 - `mixed_availability`: the availability query, and after every "reads_per_write" (10) queries
   one write: CreateBooking of an appointment slot of the queried service inside the queried
-  window, its ConfirmOrDeclineBooking, or the CancelBooking of a booking confirmed "cancel_lag"
-  (8) confirmations earlier. The slots are the bookable entries of one answer, taken in an
-  order that moves to another staff member and day at every booking. Only the queries are the
-  measured calls; the writes are side calls, counted apart (by kind: create, confirm, cancel).
-  Whatever is still booked at the end is cancelled (not counted).
+  window (with a class service queried too, "service_ids", appointment slots and class
+  sessions taking turns), its ConfirmOrDeclineBooking, or the CancelBooking of a booking
+  confirmed "cancel_lag" (8) confirmations earlier. The slots are the bookable entries of one
+  answer, taken in an order that moves to another staff member and day at every booking.
+  Only the queries are the measured calls; the writes are side calls, counted apart (by
+  kind: create, confirm, cancel). Whatever is still booked at the end is cancelled (not counted).
 - `availability_cold`: each unit first changes the queried data (books and confirms a slot
   of the answer, or cancels the booking the previous unit made), then queries; only the
   query is timed: its latency is that of the first query after a change.
@@ -323,7 +324,7 @@ def _confirm(context: CallContext, *, bulk: bool) -> Call:
 def availability_query(params: dict[str, Any]) -> availability_service_pb2.QueryAvailabilityRequest:
     start = datetime.fromisoformat(params["start"])
     return availability_service_pb2.QueryAvailabilityRequest(
-        service_id=[params["service_id"]],
+        service_id=params.get("service_ids") or [params["service_id"]],
         start_date=ts(start),
         end_date=ts(start + timedelta(days=int(params["days"]))),
         page_size=int(params.get("page_size", 1000)),
@@ -355,6 +356,15 @@ def spread(slots: list[booking_pb2.BookedSlot]) -> list[booking_pb2.BookedSlot]:
     while math.gcd(stride, count) != 1:
         stride += 1
     return [ordered[(i * stride) % count] for i in range(count)]
+
+
+def alternating(
+    first: list[booking_pb2.BookedSlot], second: list[booking_pb2.BookedSlot]
+) -> list[booking_pb2.BookedSlot]:
+    """One of `first`, one of `second`, and so on, each list taken round until the longer
+    one has come once."""
+    count = max(len(first), len(second))
+    return [slots[i % len(slots)] for i in range(count) for slots in (first, second)]
 
 
 class SlotBooker:
@@ -430,9 +440,12 @@ class SlotBooker:
             self._context.availability.QueryAvailability(self._query, **self._options()),
         )
         free = [e for e in reply.availability_entries if e.bookable and e.open_spots > 0]
-        with_staff = [e.slot for e in free if e.slot.resource.id]
+        sessions = [e.slot for e in free if e.slot.session_id]
+        with_staff = [e.slot for e in free if e.slot.resource.id and not e.slot.session_id]
         if not (with_staff or free):
             raise SideCallError("create", "NO_BOOKABLE_SLOT")
+        if sessions and with_staff:
+            return alternating(spread(with_staff), spread(sessions))
         return spread(with_staff or [e.slot for e in free])
 
 

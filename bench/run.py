@@ -28,6 +28,9 @@ Workloads (--workloads, comma separated, default all):
                   confirmed, and cancelled 8 confirmations later, the slots moving over staff
                   members and days; the queries are measured (calls/s, p50, p99), the writes
                   counted apart; reported beside avail_7x5 as mixed / read-only
+  mixed_classes_7x5  the same with the class service queried too (its week's daily sessions):
+                  first read-only (row avail_classes_7x5), then with writes that take turns
+                  between appointment slots and class sessions; reported as mixed / read-only
   avail_31x20     QueryAvailability, 31 days, 30-min service with 20 staff (first page of 1000)
   avail_1k        avail_7x5 with 1,000 bookings stored (bulk-loaded through the store layer)
   avail_1m        avail_7x5 with --large-bookings (1,000,000) stored; the RSS after it is
@@ -46,6 +49,10 @@ cold and warm latency, --cold-samples queries each, one at a time: cold = each q
 after a write that changes the queried answer (a slot of the queried service booked and
 confirmed, or cancelled again), warm = the same query repeated with no write in between.
 
+--cache-stats (off by default: the metrics interceptor costs a little) serves the first
+server's metrics and prints, after each availability workload, how many answers were computed
+and reused, and how many parts (app/availability_parts.py) below them.
+
 --workers-curve 2,4,8,16 (off by default) also runs create and avail_7x5 on a fresh server
 per value, started with BOOKINGS_MAX_WORKERS set to it: calls/s, p99 and server CPU/call.
 
@@ -55,6 +62,7 @@ Examples:
   python bench/run.py --workloads create,avail_7x5 --duration 5
   python bench/run.py --profile create                  # py-spy the server during `create`
   python bench/run.py --workloads avail_7x5,mixed_7x5 --duration 5
+  python bench/run.py --workloads avail_7x5,mixed_7x5 --cache-stats
   python bench/run.py --workloads '' --workers-curve 2,4,8,16   # the curve alone
   python bench/run.py --postgres --workloads reuseport  # create on 2 processes vs 1 (>= 1.5)
 """
@@ -65,11 +73,13 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -92,6 +102,7 @@ ALL_WORKLOADS = (
     "bulk_confirm_300",
     "avail_7x5",
     "mixed_7x5",
+    "mixed_classes_7x5",
     "avail_31x20",
     "avail_1k",
     "avail_1m",
@@ -134,6 +145,8 @@ class Run:
     catalog: harness.Catalog | None = None
     results: dict[str, Any] = field(default_factory=dict)
     stored_bookings: int = 0
+    #: The first server's /metrics port (--cache-stats), else None.
+    metrics_port: int | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -270,6 +283,7 @@ def drive(
     if work is not None:
         spec["warmup_calls"], spec["calls"] = work
     statements_before = statement_counts(run)
+    cache_before = cache_lookups(run)
     cpu_before = {s.name: harness.proc_cpu_seconds(s.pid) for s in measured}
     profiler = start_profiler(run, label)
     started = time.perf_counter()
@@ -295,6 +309,10 @@ def drive(
     result["server_rss_kib"] = {s.name: harness.proc_rss_kib(s.pid) for s in measured}
     result["server_rss_mib"] = sum(result["server_rss_kib"].values()) / 1024
     result["load_average_1m"] = os.getloadavg()[0]
+    if run.metrics_port is not None:
+        cache_after = cache_lookups(run)
+        cache_after.subtract(cache_before)
+        result["availability_cache"] = dict(cache_after)
     if run.args.count_statements:
         statements = statement_counts(run)
         statements.subtract(statements_before)
@@ -306,6 +324,44 @@ def drive(
             sum(n for kind, n in statements.items() if not kind.startswith("pool")) / calls, 2
         )
     return result
+
+
+_LOOKUP_LINE = re.compile(
+    r'^bookings_availability_cache_(part_)?lookups_total\{result="(hit|miss)"\} (\S+)$'
+)
+
+
+def cache_lookups(run: Run) -> Counter[str]:
+    """The first server's availability cache lookups so far (--cache-stats): answers and
+    parts, reused ("hit") and computed ("miss")."""
+    found: Counter[str] = Counter()
+    if run.metrics_port is None:
+        return found
+    url = f"http://127.0.0.1:{run.metrics_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            match = _LOOKUP_LINE.match(line)
+            if match:
+                kind = "parts" if match.group(1) else "answers"
+                found[f"{kind}_{'reused' if match.group(2) == 'hit' else 'computed'}"] = int(
+                    float(match.group(3))
+                )
+    return found
+
+
+def print_cache(label: str, result: dict[str, Any]) -> None:
+    """The availability cache's work during a workload (warm-up included), if recorded."""
+    cache = result.get("availability_cache")
+    if not cache or not (cache.get("answers_computed") or cache.get("answers_reused")):
+        return
+    answers = cache["answers_computed"] + cache["answers_reused"]
+    parts = cache["parts_computed"] + cache["parts_reused"]
+    reused = f" ({cache['parts_reused'] / parts:.1%} reused)" if parts else ""
+    print(
+        f"  {label} cache: {cache['answers_computed']} of {answers} answers computed "
+        f"({cache['answers_computed'] / answers:.1%}); parts computed "
+        f"{cache['parts_computed']}, reused {cache['parts_reused']}{reused}"
+    )
 
 
 def start_profiler(run: Run, label: str) -> subprocess.Popen[bytes] | None:
@@ -398,6 +454,8 @@ def run_workload(run: Run, name: str) -> None:
         run_availability(run, name)
     elif name == "mixed_7x5":
         run_mixed(run)
+    elif name == "mixed_classes_7x5":
+        run_mixed_classes(run)
     elif name == "reuseport":
         run_reuseport(run, booking_params(run))
     elif name == "observability":
@@ -451,12 +509,24 @@ def side_errors(result: dict[str, Any]) -> int:
 
 def run_mixed(run: Run) -> None:
     """avail_7x5's query with writes in between; beside avail_7x5 when both ran."""
+    record_mixed(run, "mixed_7x5", "avail_7x5", availability_params(run, 7, False))
+
+
+def run_mixed_classes(run: Run) -> None:
+    """avail_7x5's query with the class service too: read-only, then with writes."""
+    assert run.catalog is not None
     params = {
         **availability_params(run, 7, False),
-        "reads_per_write": run.args.mixed_reads_per_write,
-        "cancel_lag": 8,
+        "service_ids": [run.catalog.small_service_id, run.catalog.class_service_id],
     }
-    result = drive(run, "mixed_7x5", "mixed_availability", params)
+    record(run, "avail_classes_7x5", drive(run, "avail_classes_7x5", "availability", params))
+    record_mixed(run, "mixed_classes_7x5", "avail_classes_7x5", params)
+
+
+def record_mixed(run: Run, label: str, read_only_label: str, query: dict[str, Any]) -> None:
+    """`query` with one write per --mixed-reads-per-write queries, beside `read_only_label`."""
+    params = {**query, "reads_per_write": run.args.mixed_reads_per_write, "cancel_lag": 8}
+    result = drive(run, label, "mixed_availability", params)
     sides = result["side"]
     result["writes"] = {
         "ok": sum(side["ok"] for side in sides.values()),
@@ -464,29 +534,29 @@ def run_mixed(run: Run) -> None:
         "errors": side_errors(result),
         "by_kind": sides,
     }
-    read_only = run.results["workloads"].get("avail_7x5")
+    read_only = run.results["workloads"].get(read_only_label)
     if read_only:
         result["vs_read_only"] = ratios(result, read_only)
-    record(run, "mixed_7x5", result)
-    print_mixed(result)
+    record(run, label, result)
+    print_mixed(label, read_only_label, result)
 
 
-def print_mixed(result: dict[str, Any]) -> None:
+def print_mixed(label: str, read_only_label: str, result: dict[str, Any]) -> None:
     writes = result["writes"]
     kinds = ", ".join(
         f"{kind} {side['calls_per_s']:.1f}/s p99 {side['p99_ms']:.1f} ms"
         for kind, side in writes["by_kind"].items()
     )
-    print(f"  mixed_7x5 writes: {writes['calls_per_s']:.1f}/s ({kinds}), {writes['errors']} err")
+    print(f"  {label} writes: {writes['calls_per_s']:.1f}/s ({kinds}), {writes['errors']} err")
     versus = result.get("vs_read_only")
     if versus:
         print(
-            f"  mixed_7x5 / avail_7x5 (read-only): calls/s x{versus['calls']:.3f}, "
+            f"  {label} / {read_only_label} (read-only): calls/s x{versus['calls']:.3f}, "
             f"p50 x{versus['p50']:.2f}, p99 x{versus['p99']:.2f}",
             flush=True,
         )
     else:
-        print("  mixed_7x5: run avail_7x5 in the same run for the mixed / read-only ratio")
+        print(f"  {label}: run {read_only_label} in the same run for the mixed / read-only ratio")
 
 
 # ---------------------------------------------------------------- ceilings and the curve
@@ -711,6 +781,7 @@ def record(run: Run, name: str, result: dict[str, Any], *, label: str | None = N
         )
     run.results["workloads"][name] = result
     print_row(label or name, result)
+    print_cache(label or name, result)
 
 
 def print_row(name: str, result: dict[str, Any]) -> None:
@@ -888,6 +959,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run the server through bench/count_statements.py: SQL statements per call "
         "(slightly slower; not for the headline figures)",
     )
+    parser.add_argument(
+        "--cache-stats",
+        action="store_true",
+        help="serve the first server's metrics and report, per workload, the availability "
+        "answers and parts computed and reused (adds the metrics interceptor's cost)",
+    )
     parser.add_argument("--json", type=Path, help="write results here")
     parser.add_argument("--results-dir", type=Path, default=BENCH_DIR / "results")
     parser.add_argument("--keep", action="store_true", help="keep the temp data dir")
@@ -931,7 +1008,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         harness.migrate_database(url)
         run.metadata = harness.owner_metadata(run.data_dir)
-        start_server(run, name="server-1", port=harness.free_port())
+        metrics: tuple[str, ...] = ()
+        if args.cache_stats:
+            run.metrics_port = harness.free_port()
+            metrics = ("--metrics-address", f"127.0.0.1:{run.metrics_port}")
+        start_server(run, name="server-1", port=harness.free_port(), extra_args=metrics)
         if args.workloads or args.workers_curve:
             log(f"seeding catalog: {args.staff} staff, {args.sessions} class sessions")
             with harness.stubs(run.servers[0].address, run.metadata) as api:

@@ -237,6 +237,18 @@ def test_a_query_another_thread_is_computing_waits_for_that_answer() -> None:
     assert followed == [Turn(leader=False, answer=answer)]
 
 
+def test_a_query_whose_turn_comes_after_another_stored_its_answer_is_given_that_answer() -> None:
+    """A miss then a turn: in between, another thread may have computed and stored the very
+    answer the query needs (the caller takes it when it holds, instead of computing it again;
+    without this, a write made several threads compute the same answer one after another)."""
+    cache = AvailabilityCache(1 << 20)
+    answer = AvailabilityAnswer(AvailabilityPage((), None, "UTC"), "", {}, None)
+    cache.put("query", answer)
+
+    with cache.computing("query", wait_s=5) as turn:
+        assert turn == Turn(leader=True, answer=answer)
+
+
 def test_an_answer_newer_than_the_versions_a_call_read_holds_for_it(clock: MovableClock) -> None:
     answer = AvailabilityAnswer(AvailabilityPage((), None, "UTC"), "", {"a": 3, "b": 1}, None)
 

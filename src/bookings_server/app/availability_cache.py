@@ -182,7 +182,9 @@ class AvailabilityCache:
     def computing(self, key: Hashable, wait_s: float) -> Iterator[Turn]:
         """Whether to compute `key`'s answer inside this block: yes when no other thread is
         computing it; else, after waiting for that one (at most `wait_s`), no, with what it
-        stored (the caller checks that it holds, and may ask for a turn again)."""
+        stored (the caller checks that it holds, and may ask for a turn again). A leader gets
+        the answer stored so far too: another thread may have stored one that holds for it
+        between its miss and its turn."""
         with self._lock:
             running = self._computing.get(key)
             if running is None:
@@ -192,7 +194,7 @@ class AvailabilityCache:
             yield Turn(leader=False, answer=self.get(key))
             return
         try:
-            yield Turn(leader=True, answer=None)
+            yield Turn(leader=True, answer=self.get(key))
         finally:
             with self._lock:
                 del self._computing[key]
