@@ -249,6 +249,29 @@ def test_a_query_whose_turn_comes_after_another_stored_its_answer_is_given_that_
         assert turn == Turn(leader=True, answer=answer)
 
 
+def test_concurrent_first_queries_compute_their_answer_once(
+    seeder: Seeder, processes: list[Process]
+) -> None:
+    """Those that missed before the first answer was stored read its keys' versions and
+    take it, though they had read only the catalog's."""
+    query = _appointment_query(seeder.appointment(), hours=48)
+    process = processes[0]
+    start = threading.Barrier(8)
+
+    def ask() -> None:
+        start.wait(5)
+        process.reader.answer(SITE, query)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    stats = process.cache.stats()
+    assert (stats.hits, stats.misses) == (7, 1)
+
+
 def test_an_answer_newer_than_the_versions_a_call_read_holds_for_it(clock: MovableClock) -> None:
     answer = AvailabilityAnswer(AvailabilityPage((), None, "UTC"), "", {"a": 3, "b": 1}, None)
 

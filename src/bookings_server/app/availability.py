@@ -97,9 +97,15 @@ class AvailabilityReader:
             return cached
         for _ in range(MAX_TURNS):
             with self._cache.computing(key, _wait_s()) as turn:
-                if turn.answer is not None and turn.answer.holds_at(known, now):
+                stored = turn.answer
+                if stored is not None and not stored.versions.keys() <= known.keys():
+                    # Computed meanwhile for keys this call has not read (its first query
+                    # knew only the catalog's): read them now; later versions are stricter.
+                    with self._uow.read(site_id) as tx:
+                        known = tx.availability_versions.read(stored.versions.keys())
+                if stored is not None and stored.holds_at(known, now):
                     self._cache.count(hit=True)
-                    return turn.answer
+                    return stored
                 if turn.leader:
                     return self._fresh(site_id, query, after, known, now)
         return self._fresh(site_id, query, after, known, now)
