@@ -17,6 +17,7 @@ from booking_helpers import (
     hour_from_now,
 )
 from bookings.v1 import booking_pb2, bookings_service_pb2
+from sqlalchemy import event
 
 from bookings_server.domain.availability.versions import CATALOG, session_key
 from bookings_server.store.database import Database
@@ -34,8 +35,7 @@ def env(database_url, start_server, auth_metadata) -> Iterator[BookingEnv]:  # t
 def _versions(env: BookingEnv, *keys: str) -> dict[str, int]:
     database = Database.from_url(env.database_url)
     try:
-        with SqlUnitOfWork(database).read(SITE) as tx:
-            return tx.availability_versions.read(keys)
+        return SqlUnitOfWork(database).availability_versions(SITE, keys)
     finally:
         database.dispose()
 
@@ -102,3 +102,27 @@ def test_a_catalog_change_bumps_the_sites_catalog(env: BookingEnv) -> None:
         database.dispose()
 
     assert _versions(env, CATALOG)[CATALOG] > before
+
+
+def test_the_versions_are_read_in_one_statement_of_their_own(database_url: str) -> None:
+    """What a cached answer is checked against costs one statement: on SQLite not even a
+    BEGIN or ROLLBACK around it (a lone statement is its own snapshot there)."""
+    database = Database.from_url(database_url)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    try:
+        uow = SqlUnitOfWork(database)
+        uow.availability_versions(SITE, [CATALOG])  # connect first (pragmas)
+        event.listen(database.engine, "before_cursor_execute", seen)
+        assert uow.availability_versions(SITE, [CATALOG, "staff/a/2026-12-01"]) == {
+            CATALOG: 0,
+            "staff/a/2026-12-01": 0,
+        }
+    finally:
+        database.dispose()
+    # PostgreSQL sets the transaction's timeouts first (one SELECT set_config).
+    expected = ["SELECT"] if database_url.startswith("sqlite") else ["SELECT", "SELECT"]
+    assert [s for s in statements if s != "PRAGMA"] == expected

@@ -88,10 +88,9 @@ class AvailabilityReader:
             return self._computed(site_id, query, data, now, after)
         key = (site_id, query)
         cached = self._cache.get(key)
-        with self._uow.read(site_id) as tx:
-            known = tx.availability_versions.read(
-                cached.versions.keys() if cached is not None else (CATALOG,)
-            )
+        known = self._uow.availability_versions(
+            site_id, cached.versions.keys() if cached is not None else (CATALOG,)
+        )
         if cached is not None and cached.holds_at(known, now):
             self._cache.count(hit=True)
             return cached
@@ -101,8 +100,7 @@ class AvailabilityReader:
                 if stored is not None and not stored.versions.keys() <= known.keys():
                     # Computed meanwhile for keys this call has not read (its first query
                     # knew only the catalog's): read them now; later versions are stricter.
-                    with self._uow.read(site_id) as tx:
-                        known = tx.availability_versions.read(stored.versions.keys())
+                    known = self._uow.availability_versions(site_id, stored.versions.keys())
                 if stored is not None and stored.holds_at(known, now):
                     self._cache.count(hit=True)
                     return stored

@@ -8,6 +8,7 @@ implementation is store/unit_of_work.py; tests use it on a temporary SQLite file
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -23,4 +24,9 @@ class UnitOfWork(Protocol):
 
     def write(self, site_id: str) -> AbstractContextManager[Transaction]:
         """One write transaction: all or nothing."""
+        ...
+
+    def availability_versions(self, site_id: str, keys: Collection[str]) -> dict[str, int]:
+        """The site's availability versions of `keys` (0 for a key never bumped), read in one
+        statement (the cheapest read there is: a cached answer is checked with it)."""
         ...

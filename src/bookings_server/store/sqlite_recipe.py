@@ -1,7 +1,8 @@
 """SQLite connections: the RELIABILITY.md recipe, a bounded busy wait, and a WAL that stays small.
 
 The driver's own transaction handling is off (`isolation_level = None`); write sessions open
-with `BEGIN IMMEDIATE`, read sessions with a deferred `BEGIN`. Each transaction sets
+with `BEGIN IMMEDIATE`, read sessions with a deferred `BEGIN`, and one-statement reads with
+none: SQLite runs a lone statement as its own read transaction, one snapshot. Each transaction sets
 `busy_timeout` to what is left of its one lock wait (store/database.py), so the in-process
 writer queue and SQLite's busy handler together wait no longer than that (within 50 ms).
 
@@ -26,6 +27,8 @@ log = logging.getLogger("bookings.store")
 WRITE_OPTION = "bookings_write"
 #: Execution option: monotonic instant the transaction's lock wait ends.
 WAIT_UNTIL_OPTION = "bookings_wait_until"
+#: Execution option of a read that runs one statement: no BEGIN (store/database.py).
+ONE_STATEMENT_OPTION = "bookings_one_statement"
 
 #: How far a connection's busy_timeout may be from the transaction's wait before it is set.
 BUSY_TIMEOUT_TOLERANCE_MS = 50
@@ -58,7 +61,8 @@ def install_sqlite_recipe(engine: Engine, busy_timeout_ms: int) -> None:
         wait_until = options.get(WAIT_UNTIL_OPTION)
         if wait_until is not None:
             _bound_busy_wait(connection, max(0, int((wait_until - time.monotonic()) * 1000)))
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+        if not options.get(ONE_STATEMENT_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
 
 
 def _bound_busy_wait(connection: Connection, wait_ms: int) -> None:

@@ -7,7 +7,7 @@ site, so a use case never sees a session, a connection or a site filter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 
@@ -115,3 +115,8 @@ class SqlUnitOfWork:
         """A write transaction: commits when the block succeeds, rolls back when it raises."""
         with self.database.write() as session:
             yield Transaction(session, site_id, self.database)
+
+    def availability_versions(self, site_id: str, keys: Collection[str]) -> dict[str, int]:
+        """The site's availability versions of `keys`, in one statement of its own."""
+        with self.database.read_one_statement() as session:
+            return AvailabilityVersions(session, site_id).read(keys)
