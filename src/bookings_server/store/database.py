@@ -123,7 +123,7 @@ class Database:
         if not in_memory:
             # Sessions wait for a permit (bounded by their deadline) before the pool, so
             # only other engine users (migrations, probes) ever wait on pool_timeout.
-            options.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=5)
+            options.update(_pool_sizes(backend, pool_size, max_overflow), pool_timeout=5)
         engine = create_engine(url, **options)
         if backend == "sqlite":
             sqlite_recipe.install_sqlite_recipe(engine, busy_timeout_ms)
@@ -307,3 +307,13 @@ def _holding(permits: FifoSemaphore, wait: Deadline, reason: str) -> Iterator[No
         yield
     finally:
         permits.release()
+
+
+def _pool_sizes(backend: str, pool_size: int, max_overflow: int) -> dict[str, int]:
+    """SQLite keeps its overflow connections open too. The permits in front of the pool mean
+    nothing ever waits in it, so an overflow connection returned while `pool_size` are idle
+    is closed, and the next burst opens a new one: its pragmas, then a parse of the whole
+    schema on its first statement. A SQLite file has no connection limit to spare."""
+    if backend == "sqlite":
+        return {"pool_size": pool_size + max_overflow, "max_overflow": 0}
+    return {"pool_size": pool_size, "max_overflow": max_overflow}
