@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 import psycopg
 import pytest
+from lifecycle_support import Seeder
 
 from bookings_server.api.auth.keys import load_signing_keys
 from bookings_server.api.auth.tokens import mint_token
@@ -188,3 +189,11 @@ def _fresh_sqlite(tmp_path: Path, template: Path) -> str:
     path = tmp_path / "store.sqlite3"
     shutil.copyfile(template, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def seeder(database_url: str) -> Iterator[Seeder]:
+    """Writes catalog entries into the test's database (lifecycle_support.Seeder)."""
+    seeder = Seeder(database_url)
+    yield seeder
+    seeder.close()

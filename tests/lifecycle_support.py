@@ -65,6 +65,16 @@ class TeamSetup:
 
 
 @dataclass
+class MovableClock:
+    """A clock tests move by hand (`clock.now = ...`)."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
 class Seeder:
     """Writes catalog entries straight into the database the servers under test use."""
 

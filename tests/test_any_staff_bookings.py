@@ -7,7 +7,6 @@ candidate. The races of the same rule over the wire are in test_any_staff_races.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -24,13 +23,6 @@ from bookings_server.domain.identity import IdentityType, Principal
 
 OWNER = Principal(SITE, IdentityType.OWNER, "owner")
 VISITOR = Principal(SITE, IdentityType.VISITOR, "visitor")
-
-
-@pytest.fixture
-def seeder(database_url: str) -> Iterator[Seeder]:
-    seeder = Seeder(database_url)
-    yield seeder
-    seeder.close()
 
 
 def _create(

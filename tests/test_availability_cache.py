@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from lifecycle_support import SITE, AppointmentSetup, ClassSetup, Seeder
+from lifecycle_support import SITE, AppointmentSetup, ClassSetup, MovableClock, Seeder
 
 from bookings_server.app.availability import AvailabilityReader
 from bookings_server.app.availability_cache import AvailabilityAnswer, AvailabilityCache, Turn
@@ -32,14 +32,6 @@ TOKENS = PageTokenCodec.from_secret("test")
 
 
 @dataclass
-class MovableClock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
 class Process:
     """What one server process has: its own database engine, cache and reader."""
 
@@ -49,13 +41,6 @@ class Process:
 
     def entries(self, query: AvailabilityQuery) -> tuple[AvailabilityEntry, ...]:
         return self.reader.answer(SITE, query).page.entries
-
-
-@pytest.fixture
-def seeder(database_url: str) -> Iterator[Seeder]:
-    seeder = Seeder(database_url)
-    yield seeder
-    seeder.close()
 
 
 @pytest.fixture

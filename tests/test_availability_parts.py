@@ -5,12 +5,11 @@ the answer computed from scratch."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from lifecycle_support import SITE, ClassSetup, Seeder, TeamSetup
+from lifecycle_support import SITE, ClassSetup, MovableClock, Seeder, TeamSetup
 
 from bookings_server.app.availability import AvailabilityReader
 from bookings_server.app.availability_cache import AvailabilityCache, CacheStats
@@ -28,21 +27,6 @@ from bookings_server.domain.page_tokens import PageTokenCodec
 OWNER = Principal(SITE, IdentityType.OWNER, "owner")
 TOKENS = PageTokenCodec.from_secret("test")
 DAYS = 4
-
-
-class MovableClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def seeder(database_url: str) -> Iterator[Seeder]:
-    seeder = Seeder(database_url)
-    yield seeder
-    seeder.close()
 
 
 @pytest.fixture

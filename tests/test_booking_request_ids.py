@@ -4,7 +4,6 @@ driver's error text (SPEC 3.10), on both stores."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -18,13 +17,6 @@ from bookings_server.domain.identity import IdentityType, Principal
 from bookings_server.store.booking_repository import DuplicateRequestId
 
 VISITOR = Principal(SITE, IdentityType.VISITOR, "visitor")
-
-
-@pytest.fixture
-def seeder(database_url: str) -> Iterator[Seeder]:
-    seeder = Seeder(database_url)
-    yield seeder
-    seeder.close()
 
 
 def _stored_booking(seeder: Seeder, booking_id: str = "") -> Booking:

@@ -27,13 +27,6 @@ CATALOG_TABLES = ("services", "service_staff_members", "sessions", "staff_member
 
 
 @pytest.fixture
-def seeder(database_url: str) -> Iterator[Seeder]:
-    seeder = Seeder(database_url)
-    yield seeder
-    seeder.close()
-
-
-@pytest.fixture
 def other_process(database_url: str) -> Iterator[Database]:
     database = Database.from_url(database_url)
     yield database

@@ -4,7 +4,6 @@ bookings refuse the delete unless it cancels them in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -30,13 +29,6 @@ from bookings_server.domain.page_tokens import PageTokenCodec
 
 OWNER = Principal(SITE, IdentityType.OWNER, "owner")
 CANCEL = DeleteOptions(cancel_bookings=True, message="The class is no more.")
-
-
-@pytest.fixture
-def seeder(database_url: str) -> Iterator[Seeder]:
-    seeder = Seeder(database_url)
-    yield seeder
-    seeder.close()
 
 
 def _book(seeder: Seeder, setup: ClassSetup) -> Booking:

@@ -3,8 +3,6 @@ cases, on both stores."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from lifecycle_support import SITE, ClassSetup, Seeder
 
@@ -33,13 +31,6 @@ APP = Principal(SITE, IdentityType.APP, "app")
 OVERRIDING_APP = Principal(
     SITE, IdentityType.APP, "app", permissions=frozenset({Permission.OVERRIDE_AVAILABILITY})
 )
-
-
-@pytest.fixture
-def seeder(database_url: str) -> Iterator[Seeder]:
-    seeder = Seeder(database_url)
-    yield seeder
-    seeder.close()
 
 
 def _book(seeder: Seeder, setup: ClassSetup, participants: int = 1) -> Booking:

@@ -27,7 +27,7 @@ instead of computing the same answer side by side.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -137,10 +137,8 @@ class AvailabilityCache:
         self._items: OrderedDict[Hashable, Cached] = OrderedDict()
         self._bytes = 0
         self._parts = 0
-        self._hits = 0
-        self._misses = 0
-        self._part_hits = 0
-        self._part_misses = 0
+        #: Lookups by (of a part, reused).
+        self._lookups: Counter[tuple[bool, bool]] = Counter()
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Event] = {}
 
@@ -200,19 +198,10 @@ class AvailabilityCache:
                 del self._computing[key]
             done.set()
 
-    def count(self, *, hit: bool) -> None:
+    def count(self, *, hit: bool, part: bool = False) -> None:
+        """One lookup of an answer (or, with `part`, of a part): reused or computed."""
         with self._lock:
-            if hit:
-                self._hits += 1
-            else:
-                self._misses += 1
-
-    def count_part(self, *, hit: bool) -> None:
-        with self._lock:
-            if hit:
-                self._part_hits += 1
-            else:
-                self._part_misses += 1
+            self._lookups[part, hit] += 1
 
     def stats(self) -> CacheStats:
         with self._lock:
@@ -220,9 +209,9 @@ class AvailabilityCache:
                 answers=len(self._items) - self._parts,
                 bytes=self._bytes,
                 max_bytes=self._max_bytes,
-                hits=self._hits,
-                misses=self._misses,
+                hits=self._lookups[False, True],
+                misses=self._lookups[False, False],
                 parts=self._parts,
-                part_hits=self._part_hits,
-                part_misses=self._part_misses,
+                part_hits=self._lookups[True, True],
+                part_misses=self._lookups[True, False],
             )

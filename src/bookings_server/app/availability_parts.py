@@ -116,14 +116,14 @@ class CallParts:
         for group_id in ids:
             pinned = self._groups.get((kind, group_id))
             if pinned is not None:
-                self._cache.count_part(hit=True)
+                self._cache.count(hit=True, part=True)
                 found[group_id] = pinned
                 continue
             occupancy = counted.get(group_id, Occupancy())
             versions = {_GROUP_KEYS[kind](group_id): self._version(_GROUP_KEYS[kind](group_id))}
             part = CachedPart(occupancy, versions, None)
             self._counted.append((self._group_key(kind, group_id, waitlist), part))
-            self._cache.count_part(hit=False)
+            self._cache.count(hit=False, part=True)
             found[group_id] = occupancy
         return found
 
@@ -142,13 +142,13 @@ class CallParts:
         """The part `day` (domain `PartSupply`): pinned, or computed now and kept."""
         pinned = self._days.get(day)
         if pinned is not None:
-            self._cache.count_part(hit=True)
+            self._cache.count(hit=True, part=True)
             return pinned
         starts = compute()
         versions = {key: self._version(key) for key in part_keys(service, day)}
         part = CachedPart(starts, versions, self._valid_until, weight=len(starts))
         self._cache.put(self._day_key(day), part)
-        self._cache.count_part(hit=False)
+        self._cache.count(hit=False, part=True)
         return starts
 
     def _holding(self, key: Hashable) -> CachedPart[Any] | None:
