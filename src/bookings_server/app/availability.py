@@ -6,6 +6,9 @@ sessions starting in the range, each queried course's sessions, the staff member
 appointment slot (a range read on (site_id, staff_member_id, start_date)), and the spots taken
 per session and per course schedule (grouped counts). Nothing is read per slot, so the cost
 grows with the catalog entries in range and the slots returned, not with the bookings stored.
+
+With the answer cache, bookings and counts are read only for what the parts kept from
+earlier queries do not cover (app/availability_parts.py).
 """
 
 from __future__ import annotations
@@ -251,6 +254,31 @@ def _occupancies(
     return _occupancy(*sessions, *session_line), _occupancy(*schedules, *schedule_line)
 
 
+def _group_occupancies(
+    tx: Transaction,
+    parts: CallParts | None,
+    session_ids: list[str],
+    schedule_ids: list[str],
+    waitlist: bool,
+    now: datetime,
+) -> tuple[dict[str, Occupancy], dict[str, Occupancy]]:
+    """`_occupancies`; with `parts`, counted only for the sessions and schedules whose
+    occupancy parts do not hold, the others' taken from those parts."""
+    if parts is None:
+        return _occupancies(tx, session_ids, schedule_ids, waitlist, now)
+    sessions, schedules = _occupancies(
+        tx,
+        parts.stale_groups(SESSION, session_ids, waitlist),
+        parts.stale_groups(SCHEDULE, schedule_ids, waitlist),
+        waitlist,
+        now,
+    )
+    return (
+        parts.occupancy(SESSION, session_ids, waitlist, sessions),
+        parts.occupancy(SCHEDULE, schedule_ids, waitlist, schedules),
+    )
+
+
 def load_availability_data(
     tx: Transaction, query: AvailabilityQuery, now: datetime, parts: CallParts | None = None
 ) -> AvailabilityData:
@@ -287,20 +315,9 @@ def load_availability_data(
     session_ids = [s.id for s in sessions if services[s.service_id].type is ServiceType.CLASS]
     schedule_ids = [course.schedule_id for course in courses]
     waitlist = any(s.waiting_list.enabled for s in classes + courses)
-    if parts is None:
-        session_occupancy, schedule_occupancy = _occupancies(
-            tx, session_ids, schedule_ids, waitlist, now
-        )
-    else:
-        session_occupancy, schedule_occupancy = _occupancies(
-            tx,
-            parts.stale_groups(SESSION, session_ids, waitlist),
-            parts.stale_groups(SCHEDULE, schedule_ids, waitlist),
-            waitlist,
-            now,
-        )
-        session_occupancy = parts.occupancy(SESSION, session_ids, waitlist, session_occupancy)
-        schedule_occupancy = parts.occupancy(SCHEDULE, schedule_ids, waitlist, schedule_occupancy)
+    session_occupancy, schedule_occupancy = _group_occupancies(
+        tx, parts, session_ids, schedule_ids, waitlist, now
+    )
     return AvailabilityData(
         services=services,
         staff={member.id: member for member in staff},
