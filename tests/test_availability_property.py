@@ -7,10 +7,14 @@ a repeated time; transition instant plus the distance into the gap for a skipped
 
 Paging: for random catalogs and queries, reading every page (each token decoded back into its
 position) with any page size gives exactly the single-page answer.
+
+Parts: the same answers, read from appointment parts (UTC days of each staff member's slots)
+kept across pages as the answer cache keeps them, are the answers generated directly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -35,9 +39,11 @@ from bookings_server.domain.availability.paging import decode_position, encode_p
 from bookings_server.domain.availability.query import query_availability
 from bookings_server.domain.availability.request import AvailabilityQuery
 from bookings_server.domain.availability.slots import BusyInterval, SlotTime, working_hours_slots
+from bookings_server.domain.availability.staff_days import PartSupply, StaffDay
 from bookings_server.domain.catalog import (
     BlockedTime,
     BookingPolicy,
+    Service,
     ServiceType,
     WorkingInterval,
 )
@@ -253,12 +259,14 @@ def paging_queries(draw: st.DrawFn) -> AvailabilityQuery:
     )
 
 
-def every_page(query: AvailabilityQuery, data: AvailabilityData) -> list[AvailabilityEntry]:
+def every_page(
+    query: AvailabilityQuery, data: AvailabilityData, parts: PartSupply | None = None
+) -> list[AvailabilityEntry]:
     """Every page's entries in order, each next page read from its token."""
     found: list[AvailabilityEntry] = []
     after = None
     while True:
-        page = query_availability(query, data, PAGING_NOW, after)
+        page = query_availability(query, data, PAGING_NOW, after, parts)
         found += page.entries
         if page.next_position is None:
             return found
@@ -274,3 +282,32 @@ def test_reading_every_page_gives_the_single_page_answer(
     whole = query_availability(replace(query, page_size=1000), data, PAGING_NOW)
     assert whole.next_position is None
     assert every_page(replace(query, page_size=page_size), data) == list(whole.entries)
+
+
+class KeptParts:
+    """A `PartSupply` that keeps every part it computed, as the answer cache does: later pages
+    and queries take them instead of computing them again."""
+
+    def __init__(self) -> None:
+        self.kept: dict[StaffDay, Sequence[datetime]] = {}
+
+    def __call__(
+        self, service: Service, day: StaffDay, compute: Callable[[], tuple[datetime, ...]]
+    ) -> Sequence[datetime]:
+        if day not in self.kept:
+            self.kept[day] = compute()
+        return self.kept[day]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=paging_catalogs(), query=paging_queries(), page_size=st.integers(1, 12))
+def test_an_answer_assembled_from_kept_parts_is_the_answer_generated_directly(
+    data: AvailabilityData, query: AvailabilityQuery, page_size: int
+) -> None:
+    """Parts are UTC days of each staff member's slots: whatever the zones, DST, paging,
+    filters and slots_per_day, reading the slots day by day gives the same answer."""
+    parts = KeptParts()
+    paged = replace(query, page_size=page_size)
+    whole = replace(query, page_size=1000)
+    assert every_page(paged, data, parts) == every_page(paged, data)
+    assert every_page(whole, data, parts) == every_page(whole, data)
