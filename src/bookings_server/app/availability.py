@@ -29,10 +29,8 @@ from bookings_server.domain.availability.entries import (
     booking_window,
 )
 from bookings_server.domain.availability.freshness import (
-    appointment_keys,
     appointment_staff_ids,
     dependency_keys,
-    group_keys,
     policy_stable_until,
 )
 from bookings_server.domain.availability.paging import decode_position, encode_position
@@ -127,7 +125,7 @@ class AvailabilityReader:
             expiry = _next_expiry(tx, query, data, now)
         parts.finish(expiry)
         answer = self._computed(site_id, query, data, now, after, parts.supply)
-        answer.versions = {name: parts.known.get(name) for name in dependency_keys(query, data)}
+        answer.versions = parts.answer_versions()
         answer.valid_until = _earliest(policy_stable_until(query, data, now), expiry)
         self._cache.count(hit=False)
         self._cache.put((site_id, query), answer)
@@ -301,8 +299,7 @@ def load_availability_data(
     staff = tx.availability.list_staff([*staff_ids, *session_staff_ids])
     busy_ids = staff_ids
     if parts is not None:
-        keys = appointment_keys(query, appointments) | group_keys(services, sessions)
-        parts.learn(tx.availability_versions.read, keys)
+        parts.learn(tx.availability_versions.read, dependency_keys(query, services, sessions))
         busy_ids = parts.stale_staff(appointments)
     busy: dict[str, list[BusyInterval]] = {}
     if busy_ids:

@@ -61,17 +61,18 @@ class CallParts:
         self._groups: dict[tuple[str, str], Occupancy] = {}
         self._counted: list[tuple[Hashable, CachedPart[Occupancy]]] = []
         self._valid_until: datetime | None = None
+        self._keys: frozenset[str] = frozenset()
 
-    @property
-    def known(self) -> Mapping[str, int]:
-        """The versions read before the data: the call's, and those `learn` added."""
-        return self._known
+    def answer_versions(self) -> dict[str, int | None]:
+        """The versions of the keys `learn` was given (the answer's), as read before the data."""
+        return self._recorded(self._keys)
 
     def learn(self, read_versions: VersionRead, keys: Collection[str]) -> None:
         """Reads, before any booking is read, the versions of `keys` the call did not know
         (a query asked for the first time knows only the catalog's), so that its parts and
         its answer can be reused."""
-        unknown = set(keys) - self._known.keys()
+        self._keys = frozenset(keys)
+        unknown = self._keys - self._known.keys()
         if unknown:
             self._known = {**self._known, **read_versions(unknown)}
 
@@ -120,8 +121,7 @@ class CallParts:
                 found[group_id] = pinned
                 continue
             occupancy = counted.get(group_id, Occupancy())
-            versions = {_GROUP_KEYS[kind](group_id): self._version(_GROUP_KEYS[kind](group_id))}
-            part = CachedPart(occupancy, versions, None)
+            part = CachedPart(occupancy, self._recorded([_GROUP_KEYS[kind](group_id)]), None)
             self._counted.append((self._group_key(kind, group_id, waitlist), part))
             self._cache.count(hit=False, part=True)
             found[group_id] = occupancy
@@ -145,7 +145,7 @@ class CallParts:
             self._cache.count(hit=True, part=True)
             return pinned
         starts = compute()
-        versions = {key: self._version(key) for key in part_keys(service, day)}
+        versions = self._recorded(part_keys(service, day))
         part = CachedPart(starts, versions, self._valid_until, weight=len(starts))
         self._cache.put(self._day_key(day), part)
         self._cache.count(hit=False, part=True)
@@ -157,8 +157,9 @@ class CallParts:
             return None
         return part
 
-    def _version(self, key: str) -> int | None:
-        return self._known.get(key)
+    def _recorded(self, keys: Collection[str]) -> dict[str, int | None]:
+        """What a part or answer of `keys` records: their versions read before the data."""
+        return {key: self._known.get(key) for key in keys}
 
     def _day_key(self, day: StaffDay) -> Hashable:
         return ("staff-day", self._site_id, day)

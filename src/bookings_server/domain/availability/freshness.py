@@ -73,10 +73,12 @@ def group_keys(services: Mapping[str, Service], sessions: Sequence[Session]) -> 
     return frozenset(keys)
 
 
-def dependency_keys(query: AvailabilityQuery, data: AvailabilityData) -> frozenset[str]:
-    """The availability versions the answer of `query` computed from `data` depends on."""
-    services = list(data.services.values())
-    return appointment_keys(query, services) | group_keys(data.services, data.sessions)
+def dependency_keys(
+    query: AvailabilityQuery, services: Mapping[str, Service], sessions: Sequence[Session]
+) -> frozenset[str]:
+    """The availability versions the answer of `query` depends on, from its services and
+    sessions (the catalog) alone: known before any booking is read."""
+    return appointment_keys(query, list(services.values())) | group_keys(services, sessions)
 
 
 def policy_stable_until(

@@ -75,13 +75,7 @@ def compute_part(
     service: Service, staff: StaffMember, free: FreeTime, day: StaffDay
 ) -> tuple[datetime, ...]:
     """The part's starts: offered by the staff member's hours in its window and free."""
-    assert service.duration is not None
-    duration, buffer = service.duration, service.buffer_after
-    return tuple(
-        start
-        for start in iter_slot_starts(staff, duration, buffer, day.start, day.end)
-        if free.always or free.is_free(start, start + duration)
-    )
+    return tuple(GeneratedStarts(service, staff, free).between(day.start, day.end))
 
 
 #: Where a query takes a part from: `(service, day, compute)` returns the part's starts,
