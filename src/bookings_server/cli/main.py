@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bookings_server.app.outbox_delivery import Sender
 from bookings_server.cli.arg_types import non_negative_int
+from bookings_server.cli.console import say
 from bookings_server.cli.delivery_flags import add_delivery_flags, delivery_settings
 from bookings_server.cli.observability import Observability, add_metrics_flag
 from bookings_server.cli.outbox_commands import add_outbox_commands
@@ -262,7 +263,7 @@ def _prepare_store(config: Config) -> int | None:
         print(f"bookings: {error}", file=sys.stderr)
         return 1
     if demo is not None:
-        print(f"bookings: loaded the demo catalog into site {demo.site_id}", flush=True)
+        say(f"bookings: loaded the demo catalog into site {demo.site_id}")
     return None
 
 
@@ -289,7 +290,7 @@ def _serve_here(args: argparse.Namespace, config: Config, sender: Sender | None)
         print(f"bookings: {error}", file=sys.stderr)
         return 1
     server.start()
-    print(f"bookings: serving on port {port}", flush=True)
+    say(f"bookings: serving on port {port}")
     observability.announce()
     if args.process_index in (None, 0):  # one owner token per `bookings serve`
         print_local_owner_hint(config, port)

@@ -10,6 +10,7 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bookings_server.cli.console import say
 from bookings_server.config import Config, env
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class Observability:
     def announce(self) -> None:
         """The start-up line naming the metrics URL (with port 0, how you learn the port)."""
         if self.metrics is not None:
-            print(f"bookings: metrics on {self.metrics.url}", flush=True)
+            say(f"bookings: metrics on {self.metrics.url}")
 
     def close(self) -> None:
         """Stop serving metrics; send the spans still buffered."""

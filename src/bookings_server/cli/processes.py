@@ -35,6 +35,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from bookings_server.cli.arg_types import positive_int
+from bookings_server.cli.console import say
 from bookings_server.cli.shared_port import (
     SharedPortError,
     metrics_address_of,
@@ -160,8 +161,7 @@ class _Group:
             },
         )
         pids = " ".join(str(child.pid) for child in self._children)
-        print(f"bookings: {len(self._children)} server processes on {self._address}: {pids}")
-        sys.stdout.flush()
+        say(f"bookings: {len(self._children)} server processes on {self._address}: {pids}")
 
     def _child_argv(self, index: int) -> list[str]:
         argv = [sys.executable, "-m", "bookings_server.cli.main", *self._argv]

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bookings_server.cli.console import say
 from bookings_server.config import Config, env
 from bookings_server.domain.identity import ALL_SCOPES, IdentityType
 
@@ -140,11 +141,10 @@ def print_local_owner_hint(config: Config, port: int) -> None:
     host = config.address.rsplit(":", 1)[0] or "127.0.0.1"
     if host in ("0.0.0.0", "[::]", "::"):
         host = "127.0.0.1"
-    print(f'bookings: owner token for site "{LOCAL_SITE}" (valid 24h):\n{token}')
-    print(
+    say(f'bookings: owner token for site "{LOCAL_SITE}" (valid 24h):\n{token}')
+    say(
         f"bookings: try  grpcurl {_transport_flags(config)} -H 'authorization: Bearer {token}' "
-        f"-d '{{}}' {host}:{port} bookings.v1.CatalogService/ListServices",
-        flush=True,
+        f"-d '{{}}' {host}:{port} bookings.v1.CatalogService/ListServices"
     )
 
 
